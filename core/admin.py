@@ -1,0 +1,349 @@
+"""`/community …`: creating, changing and reading communities, with their permissions."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from tortoise.transactions import in_transaction
+
+from core import texts
+from core.commands import USAGE, CommandError, CommunityCommand, UserRef
+from core.directory import Who, presence_key
+from core.ports import Mention, Message, Part, Place
+from core.presence.availability import Availability
+from core.store.models import (
+    Community,
+    Contact,
+    LiveView,
+    Membership,
+    Mode,
+    Request,
+    RequestState,
+    Role,
+    Strategy,
+    Subscription,
+)
+
+if TYPE_CHECKING:
+    from core.engine import Engine
+
+
+class CommunityAdmin:
+    """Each action checks permission first and changes everything or nothing."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    async def run(self, who: Who, cmd: CommunityCommand, place: Place) -> Message:
+        if cmd.action == "list":
+            return await self.list(who)
+        usage = USAGE[f"community {cmd.action}"]
+        if cmd.action == "create":
+            return await self.create(who, cmd)
+        community = await self.engine.directory.community(who.tenant_id, cmd.handle)
+        if community is None:
+            raise CommandError(f"there is no community @{cmd.handle} here", usage)
+        role = await self.engine.directory.role(community.id, who.contact_id)
+        handler = {
+            "delete": self.delete,
+            "join": self.join,
+            "leave": self.leave,
+            "add": self.add,
+            "remove": self.remove,
+            "show": self.show,
+            "subscribe": self.subscribe,
+            "unsubscribe": self.unsubscribe,
+            "set": self.set,
+            "link": self.link,
+            "pin": self.pin,
+        }[cmd.action]
+        return await handler(who, community, role, cmd, place)
+
+    # -- reading ----------------------------------------------------------------------
+
+    async def list(self, who: Who) -> Message:
+        communities = await Community.filter(tenant_id=who.tenant_id).order_by("handle")
+        if not communities:
+            return Message.of("No communities yet. Start one: /community create <handle> [title]")
+        rows = await Membership.filter(community__tenant_id=who.tenant_id).values_list(
+            "community_id", "contact_id", "contact__user_id"
+        )
+        members: dict[int, list[tuple[int, str]]] = {}
+        for cid, contact_id, uid in rows:
+            members.setdefault(cid, []).append((contact_id, uid))
+        lines = ["Communities:"]
+        for c in communities:
+            people = members.get(c.id, [])
+            keys = [presence_key(who.actor.platform, who.actor.tenant, uid) for _, uid in people]
+            await self.engine.monitor.load(keys)
+            free = sum(
+                1 for k in keys if self.engine.monitor.availability(k) is Availability.AVAILABLE
+            )
+            mine = " (you're in it)" if any(cid == who.contact_id for cid, _ in people) else ""
+            title = f" — {c.title}" if c.title else ""
+            lines.append(f"• @{c.handle}{title}: {free} of {len(people)} available{mine}")
+        return Message.of("\n".join(lines))
+
+    async def show(
+        self, who: Who, community: Community, role: Role | None, cmd: CommunityCommand, place: Place
+    ) -> Message:
+        roster = await self.engine.directory.roster(community, who.actor.platform, who.actor.tenant)
+        await self.engine.monitor.load(m.key for m in roster)
+        now = self.engine.clock.now()
+        tz = who.actor.tz or "UTC"
+        verdicts = {m.contact_id: self.engine.monitor.verdict(m.key) for m in roster}
+        free = sum(1 for v in verdicts.values() if v.availability is Availability.AVAILABLE)
+        subs = await Subscription.filter(community_id=community.id).count()
+        title = f" — {community.title}" if community.title else ""
+        parts: list[Part] = [
+            f"@{community.handle}{title}: {free} of {len(roster)} available",
+            f" · strategy {community.strategy.value} · @-mention asks {community.mention_mode.value}"
+            f" · capacity {community.capacity} · {subs} subscriber{'s' if subs != 1 else ''}",
+        ]
+        order = sorted(
+            roster,
+            key=lambda m: (
+                verdicts[m.contact_id].availability is not Availability.AVAILABLE,
+                m.name.lower(),
+            ),
+        )
+        for m in order[:50]:
+            owner = " (owner)" if m.role is Role.OWNER else ""
+            parts.append(f"\n{m.name}{owner}: {texts.detail(verdicts[m.contact_id], tz, now)}")
+        if len(order) > 50:
+            parts.append(f"\n…and {len(order) - 50} more")
+        return Message(tuple(parts))
+
+    # -- changing ---------------------------------------------------------------------
+
+    async def create(self, who: Who, cmd: CommunityCommand) -> Message:
+        if await self.engine.directory.community(who.tenant_id, cmd.handle) is not None:
+            raise CommandError(
+                f"@{cmd.handle} already exists; join it with /community join {cmd.handle}",
+                USAGE["community create"],
+            )
+        async with in_transaction(Community._meta.default_connection):
+            community = await Community.create(
+                tenant_id=who.tenant_id, handle=cmd.handle, title=cmd.title
+            )
+            await Membership.create(
+                community_id=community.id, contact_id=who.contact_id, role=Role.OWNER
+            )
+        self.engine.tracked.add(who.key)
+        return Message.of(
+            f"Created @{cmd.handle}; you're its owner. Add people with /community add {cmd.handle} @someone."
+        )
+
+    async def delete(
+        self, who: Who, c: Community, role: Role | None, cmd: CommunityCommand, place: Place
+    ) -> Message:
+        self._owner(role, c, "delete it")
+        open_requests = await Request.filter(community_id=c.id, state=RequestState.OPEN).count()
+        if open_requests:
+            raise CommandError(
+                f"@{c.handle} has {open_requests} open request(s); delete it once they close",
+                USAGE["community delete"],
+            )
+        await c.delete()
+        return Message.of(f"Deleted @{c.handle}.")
+
+    async def join(
+        self, who: Who, c: Community, role: Role | None, cmd: CommunityCommand, place: Place
+    ) -> Message:
+        if role is not None:
+            return Message.of(f"You're already in @{c.handle}.")
+        await Membership.create(community_id=c.id, contact_id=who.contact_id)
+        self.engine.tracked.add(who.key)
+        return Message.of(f"You joined @{c.handle}.")
+
+    async def leave(
+        self, who: Who, c: Community, role: Role | None, cmd: CommunityCommand, place: Place
+    ) -> Message:
+        if role is None:
+            raise CommandError(f"you're not in @{c.handle}", USAGE["community leave"])
+        if role is Role.OWNER and await self._last_owner(c, who.contact_id):
+            raise CommandError(
+                f"you're the last owner of @{c.handle}: make someone else owner first "
+                f"(/community set {c.handle} owner @someone) or /community delete {c.handle}",
+                USAGE["community leave"],
+            )
+        await Membership.filter(community_id=c.id, contact_id=who.contact_id).delete()
+        return Message.of(f"You left @{c.handle}.")
+
+    async def add(
+        self, who: Who, c: Community, role: Role | None, cmd: CommunityCommand, place: Place
+    ) -> Message:
+        if role is None:
+            raise CommandError(
+                f"only members of @{c.handle} can add people; /community join {c.handle} first",
+                USAGE["community add"],
+            )
+        contacts = await self._contacts(who, cmd.users, create=True)
+        existing = set(
+            await Membership.filter(
+                community_id=c.id, contact_id__in=[x.id for x in contacts]
+            ).values_list("contact_id", flat=True)
+        )
+        added = [x for x in contacts if x.id not in existing]
+        async with in_transaction(Community._meta.default_connection):
+            for x in added:
+                await Membership.create(community_id=c.id, contact_id=x.id)
+        for x in added:
+            self.engine.tracked.add(presence_key(who.actor.platform, who.actor.tenant, x.user_id))
+        parts: list[Part] = []
+        if added:
+            parts += [f"Added to @{c.handle}: ", *self._names(added), "."]
+        already = [x for x in contacts if x.id in existing]
+        if already:
+            parts += [
+                " Already in it: " if parts else "Already in it: ",
+                *self._names(already),
+                ".",
+            ]
+        return Message(tuple(parts))
+
+    async def remove(
+        self, who: Who, c: Community, role: Role | None, cmd: CommunityCommand, place: Place
+    ) -> Message:
+        self._owner(role, c, "remove people")
+        contacts = await self._contacts(who, cmd.users, create=False)
+        owners = set(
+            await Membership.filter(community_id=c.id, role=Role.OWNER).values_list(
+                "contact_id", flat=True
+            )
+        )
+        if owners and owners <= {x.id for x in contacts}:
+            raise CommandError(
+                f"that would leave @{c.handle} without an owner", USAGE["community remove"]
+            )
+        gone = await Membership.filter(
+            community_id=c.id, contact_id__in=[x.id for x in contacts]
+        ).delete()
+        return Message.of(
+            f"Removed {gone} from @{c.handle}." if gone else f"None of them were in @{c.handle}."
+        )
+
+    async def subscribe(
+        self, who: Who, c: Community, role: Role | None, cmd: CommunityCommand, place: Place
+    ) -> Message:
+        sub, created = await Subscription.get_or_create(
+            subscriber_id=who.contact_id,
+            community_id=c.id,
+            defaults={"tenant_id": who.tenant_id, "once": cmd.once},
+        )
+        if not created and sub.once != cmd.once:
+            sub.once = cmd.once
+            await sub.save(update_fields=["once"])
+        if cmd.once:
+            return Message.of(f"I'll tell you once when someone in @{c.handle} becomes available.")
+        return Message.of(
+            f"Subscribed: I'll tell you when availability in @{c.handle} changes. /community unsubscribe {c.handle} to stop."
+        )
+
+    async def unsubscribe(
+        self, who: Who, c: Community, role: Role | None, cmd: CommunityCommand, place: Place
+    ) -> Message:
+        gone = await Subscription.filter(subscriber_id=who.contact_id, community_id=c.id).delete()
+        return Message.of(
+            f"Unsubscribed from @{c.handle}." if gone else f"You weren't subscribed to @{c.handle}."
+        )
+
+    async def set(
+        self, who: Who, c: Community, role: Role | None, cmd: CommunityCommand, place: Place
+    ) -> Message:
+        self._owner(role, c, "change its settings")
+        if cmd.key == "owner":
+            (target,) = await self._contacts(who, cmd.users, create=False)
+            updated = await Membership.filter(community_id=c.id, contact_id=target.id).update(
+                role=Role.OWNER
+            )
+            if not updated:
+                raise CommandError(
+                    f"{target.display_name} is not in @{c.handle}; add them first",
+                    USAGE["community set"],
+                )
+            return Message.of(f"{target.display_name} is now an owner of @{c.handle}.")
+        if cmd.key == "strategy":
+            c.strategy = Strategy(cmd.value)
+        elif cmd.key == "mention":
+            c.mention_mode = Mode(cmd.value)
+        else:
+            c.capacity = int(cmd.value)
+        await c.save(update_fields=["strategy", "mention_mode", "capacity"])
+        return Message.of(f"@{c.handle}: {cmd.key} is now {cmd.value}.")
+
+    async def link(
+        self, who: Who, c: Community, role: Role | None, cmd: CommunityCommand, place: Place
+    ) -> Message:
+        self._owner(role, c, "link it")
+        taken = (
+            await Community.filter(tenant_id=who.tenant_id, linked_group=cmd.value)
+            .exclude(id=c.id)
+            .first()
+        )
+        if taken is not None:
+            raise CommandError(
+                f"that group is already linked to @{taken.handle}", USAGE["community link"]
+            )
+        c.linked_group = cmd.value
+        await c.save(update_fields=["linked_group"])
+        return Message.of(
+            f"Linked: mentioning that group now asks @{c.handle} ({c.mention_mode.value})."
+        )
+
+    async def pin(
+        self, who: Who, c: Community, role: Role | None, cmd: CommunityCommand, place: Place
+    ) -> Message:
+        if role is None:
+            raise CommandError(f"only members of @{c.handle} can pin it", USAGE["community pin"])
+        if not place.channel:
+            raise CommandError(
+                "run /community pin in the channel where it should live", USAGE["community pin"]
+            )
+        view = await LiveView.create(community_id=c.id, channel=place.channel)
+        await self.engine.notifier.refresh_live_view(view)
+        return Message.of(f"Pinned @{c.handle}'s availability here; I'll keep it current.")
+
+    # -- helpers ----------------------------------------------------------------------
+
+    def _owner(self, role: Role | None, c: Community, what: str) -> None:
+        if role is not Role.OWNER:
+            raise CommandError(
+                f"only owners of @{c.handle} can {what}", "/community show " + c.handle
+            )
+
+    async def _last_owner(self, c: Community, contact_id: int) -> bool:
+        owners = await Membership.filter(community_id=c.id, role=Role.OWNER).values_list(
+            "contact_id", flat=True
+        )
+        return list(owners) == [contact_id]
+
+    async def _contacts(
+        self, who: Who, refs: tuple[UserRef, ...], *, create: bool
+    ) -> list[Contact]:
+        """People named in a command, all found or an error naming the first missing."""
+        found: list[Contact] = []
+        for ref in refs:
+            contact: Contact | None
+            if ref.user_id is not None:
+                contact = await self.engine.directory.contact(who.tenant_id, ref.user_id)
+                if contact is None and create:
+                    contact = await Contact.create(
+                        tenant_id=who.tenant_id, user_id=ref.user_id, display_name=ref.user_id
+                    )
+            else:
+                contact = await self.engine.directory.contact_named(who.tenant_id, ref.name or "")
+            if contact is None:
+                raise CommandError(
+                    f"I don't know @{ref.name or ref.user_id} here", USAGE["community add"]
+                )
+            if contact.id not in {x.id for x in found}:
+                found.append(contact)
+        return found
+
+    @staticmethod
+    def _names(contacts: list[Contact]) -> list[Part]:
+        out: list[Part] = []
+        for i, x in enumerate(contacts):
+            out += [", " if i else "", Mention(x.user_id, x.display_name)]
+        return out

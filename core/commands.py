@@ -1,0 +1,343 @@
+"""The command grammar, parsed once for every platform: text in, a command or a specific error out."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from zoneinfo import available_timezones
+
+from core.presence.availability import Availability
+from core.store.models import Mode, Strategy
+
+MAX_MESSAGE = 3000
+MAX_DURATION = 90 * 86400
+
+USAGE = {
+    "ask-available": "/ask-available <handle> [--one | --all | --count N | --everyone] <message>",
+    "community": "/community create|delete|join|leave|add|remove|list|show|subscribe|unsubscribe|set|link|pin …",
+    "community create": "/community create <handle> [title]",
+    "community delete": "/community delete <handle>",
+    "community join": "/community join <handle>",
+    "community leave": "/community leave <handle>",
+    "community add": "/community add <handle> @user...",
+    "community remove": "/community remove <handle> @user...",
+    "community list": "/community list",
+    "community show": "/community show <handle>",
+    "community subscribe": "/community subscribe <handle> [--once]",
+    "community unsubscribe": "/community unsubscribe <handle>",
+    "community set": "/community set <handle> strategy|mention|capacity|owner <value>",
+    "community link": "/community link <handle> <@usergroup | @role>",
+    "community pin": "/community pin <handle>",
+    "available": "/available [duration]",
+    "away": "/away [duration] [note]",
+    "busy": "/busy [duration] [note]",
+    "hours": "/hours <HH:MM-HH:MM> [Mon-Fri] [time zone]   |   /hours off",
+}
+COMMANDS = ("ask-available", "community", "available", "away", "busy", "hours")
+
+HANDLE_RE = re.compile(r"^[a-z0-9_-]{2,32}$")
+USER_RE = re.compile(r"^<@!?([A-Za-z0-9]+)(?:\|[^>]*)?>$|^@([A-Za-z0-9._-]{1,64})$")
+GROUP_RE = re.compile(r"^<group:([A-Za-z0-9]+)(?:\|[^>]*)?>$")
+DURATION_RE = re.compile(r"(\d+)\s*(w|d|h|m|s)")
+HOURS_RE = re.compile(r"^(\d{1,2}):(\d{2})-(\d{1,2}):(\d{2})$")
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+SET_KEYS = {
+    "strategy": [s.value for s in Strategy],
+    "mention": ["one", "available", "everyone"],
+    "capacity": ["<N>"],
+    "owner": ["@user"],
+}
+
+
+class CommandError(Exception):
+    """What was wrong, and the usage line to show with it."""
+
+    def __init__(self, message: str, usage: str) -> None:
+        super().__init__(message)
+        self.message = message
+        self.usage = usage
+
+    def __str__(self) -> str:
+        return f"{self.message}\nUsage: {self.usage}"
+
+
+@dataclass(frozen=True, slots=True)
+class UserRef:
+    """A person named in a command: a platform id (`<@U1>`) or a display name (`@alice`)."""
+
+    user_id: str | None = None
+    name: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Ask:
+    handle: str
+    mode: Mode
+    count: int
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class CommunityCommand:
+    """`/community <action> …`; fields unused by an action stay empty."""
+
+    action: str
+    handle: str = ""
+    title: str = ""
+    users: tuple[UserRef, ...] = ()
+    key: str = ""
+    value: str = ""
+    once: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class SetAvailability:
+    """`/available`, `/away`, `/busy`; availability None means back to automatic."""
+
+    availability: Availability | None
+    duration: float | None
+    note: str
+
+
+@dataclass(frozen=True, slots=True)
+class SetHours:
+    """`/hours`; start None means `/hours off`."""
+
+    start_minute: int | None
+    end_minute: int = 0
+    days: frozenset[int] = frozenset()
+    tz: str | None = None
+
+
+Command = Ask | CommunityCommand | SetAvailability | SetHours
+
+
+def parse(command: str, text: str) -> Command:
+    """Parse `/command text`. Raises CommandError, never anything else."""
+    name = command.strip().lstrip("/").lower()
+    words = text.split()
+    if name == "ask-available":
+        return _ask(words, text)
+    if name == "community":
+        return _community(words, text)
+    if name in ("available", "away", "busy"):
+        return _availability(name, words)
+    if name == "hours":
+        return _hours(words)
+    raise CommandError(f"unknown command /{name}", " · ".join(f"/{c}" for c in COMMANDS))
+
+
+def handle_of(word: str, usage: str) -> str:
+    """A community handle, with or without `@`, folded to lower case."""
+    h = word.removeprefix("@").lower()
+    if not HANDLE_RE.match(h):
+        raise CommandError(
+            f"“{_clip(word)}” is not a community handle (2–32 of a-z, 0-9, - and _)", usage
+        )
+    return h
+
+
+def parse_duration(word: str) -> float | None:
+    """`90s`, `30m`, `2h`, `1h30m`, `3d`, `1w`; None if the word is not a duration."""
+    w = word.lower()
+    parts = DURATION_RE.findall(w)
+    if not parts or "".join(f"{n}{u}" for n, u in parts) != w.replace(" ", ""):
+        return None
+    unit = {"w": 604800, "d": 86400, "h": 3600, "m": 60, "s": 1}
+    return float(sum(int(n) * unit[u] for n, u in parts))
+
+
+def _ask(words: list[str], text: str) -> Ask:
+    usage = USAGE["ask-available"]
+    if not words:
+        raise CommandError("say which community to ask, and what", usage)
+    handle = handle_of(words[0], usage)
+    mode, count = Mode.ONE, 1
+    rest = words[1:]
+    seen_mode = False
+    while rest and rest[0].startswith("--"):
+        flag, _, inline = rest.pop(0).partition("=")
+        if seen_mode:
+            raise CommandError(
+                "give one of --one, --all, --count N or --everyone, not several", usage
+            )
+        seen_mode = True
+        if flag == "--one":
+            mode = Mode.ONE
+        elif flag == "--all":
+            mode = Mode.AVAILABLE
+        elif flag == "--everyone":
+            mode = Mode.EVERYONE
+        elif flag == "--count":
+            raw = inline or (rest.pop(0) if rest else "")
+            if not raw.isdigit() or not 1 <= int(raw) <= 100:
+                raise CommandError("--count takes a number from 1 to 100", usage)
+            mode, count = Mode.SOME, int(raw)
+        else:
+            raise CommandError(f"unknown option {_clip(flag)}", usage)
+    message = _rest_of(text, len(words) - len(rest))
+    if not message:
+        raise CommandError("the message is empty: say what you need", usage)
+    if len(message) > MAX_MESSAGE:
+        raise CommandError(
+            f"the message is too long ({len(message)} > {MAX_MESSAGE} characters)", usage
+        )
+    return Ask(handle, mode, count, message)
+
+
+def _rest_of(text: str, skip_words: int) -> str:
+    """The original text after `skip_words` words, spacing and line breaks kept."""
+    rest = text.strip()
+    for _ in range(skip_words):
+        parts = rest.split(None, 1)
+        rest = parts[1] if len(parts) > 1 else ""
+    return rest.strip()
+
+
+def _community(words: list[str], text: str) -> CommunityCommand:
+    if not words:
+        raise CommandError("say what to do with communities", USAGE["community"])
+    action = words[0].lower()
+    key = f"community {action}"
+    if key not in USAGE:
+        raise CommandError(f"unknown /community action “{_clip(words[0])}”", USAGE["community"])
+    usage = USAGE[key]
+    args = words[1:]
+    if action == "list":
+        if args:
+            raise CommandError("/community list takes nothing more", usage)
+        return CommunityCommand("list")
+    if not args:
+        raise CommandError("say which community", usage)
+    handle = handle_of(args[0], usage)
+    more = args[1:]
+    if action == "create":
+        title = _rest_of(text, 2)
+        if len(title) > 128:
+            raise CommandError("the title is too long (at most 128 characters)", usage)
+        return CommunityCommand("create", handle, title=title)
+    if action in ("delete", "join", "leave", "show", "unsubscribe", "pin"):
+        if more:
+            raise CommandError(f"/community {action} takes only a handle", usage)
+        return CommunityCommand(action, handle)
+    if action == "subscribe":
+        if more not in ([], ["--once"]):
+            raise CommandError("/community subscribe takes a handle and optionally --once", usage)
+        return CommunityCommand("subscribe", handle, once=bool(more))
+    if action in ("add", "remove"):
+        if not more:
+            raise CommandError("name at least one person", usage)
+        if len(more) > 50:
+            raise CommandError("at most 50 people at once", usage)
+        return CommunityCommand(action, handle, users=tuple(_user(w, usage) for w in more))
+    if action == "link":
+        if len(more) != 1 or not GROUP_RE.match(more[0]):
+            raise CommandError("name one user group (Slack) or role (Discord) to link", usage)
+        m = GROUP_RE.match(more[0])
+        assert m is not None
+        return CommunityCommand("link", handle, value=m.group(1))
+    # set
+    if len(more) != 2 or more[0].lower() not in SET_KEYS:
+        raise CommandError(
+            "say what to set: strategy, mention, capacity or owner, and the value", usage
+        )
+    setting, value = more[0].lower(), more[1]
+    if setting == "strategy" and value.lower() not in SET_KEYS["strategy"]:
+        raise CommandError(f"strategy is one of {', '.join(SET_KEYS['strategy'])}", usage)
+    if setting == "mention" and value.lower() not in SET_KEYS["mention"]:
+        raise CommandError("mention is one of one, available, everyone", usage)
+    if setting == "capacity" and (not value.isdigit() or not 1 <= int(value) <= 100):
+        raise CommandError("capacity is a number from 1 to 100", usage)
+    if setting == "owner":
+        ref = _user(value, usage)
+        return CommunityCommand("set", handle, key="owner", users=(ref,))
+    return CommunityCommand("set", handle, key=setting, value=value.lower())
+
+
+def _user(word: str, usage: str) -> UserRef:
+    m = USER_RE.match(word)
+    if not m:
+        raise CommandError(f"“{_clip(word)}” is not a person (mention them with @)", usage)
+    if m.group(1):
+        return UserRef(user_id=m.group(1))
+    return UserRef(name=m.group(2).lower())
+
+
+def _availability(name: str, words: list[str]) -> SetAvailability:
+    usage = USAGE[name]
+    duration = parse_duration(words[0]) if words else None
+    if duration is not None:
+        if not 60 <= duration <= MAX_DURATION:
+            raise CommandError("a duration is between 1m and 90d", usage)
+        words = words[1:]
+    note = " ".join(words)
+    if name == "available":
+        if note:
+            raise CommandError("/available takes only an optional duration such as 2h", usage)
+        return SetAvailability(Availability.AVAILABLE if duration else None, duration, "")
+    if len(note) > 100:
+        raise CommandError("the note is too long (at most 100 characters)", usage)
+    availability = Availability.OFFLINE if name == "away" else Availability.BUSY
+    return SetAvailability(availability, duration, note)
+
+
+def _hours(words: list[str]) -> SetHours:
+    usage = USAGE["hours"]
+    if words == ["off"]:
+        return SetHours(None)
+    if not words or len(words) > 3:
+        raise CommandError("give your hours like 09:00-17:30", usage)
+    m = HOURS_RE.match(words[0])
+    if not m:
+        raise CommandError(f"“{_clip(words[0])}” is not a time range like 09:00-17:30", usage)
+    h1, m1, h2, m2 = (int(g) for g in m.groups())
+    if h1 > 23 or h2 > 24 or m1 > 59 or m2 > 59 or (h2 == 24 and m2):
+        raise CommandError("hours run from 00:00 to 24:00", usage)
+    start, end = h1 * 60 + m1, h2 * 60 + m2
+    if start == end:
+        raise CommandError("the start and end of working hours are the same", usage)
+    days, tz = frozenset(range(5)), None
+    for word in words[1:]:
+        parsed = _days(word)
+        if parsed is not None:
+            days = parsed
+        elif word in _zones():
+            tz = word
+        else:
+            raise CommandError(
+                f"“{_clip(word)}” is neither days like Mon-Fri nor a time zone like Europe/Berlin",
+                usage,
+            )
+    return SetHours(start, end % 1440, days, tz)
+
+
+def _days(word: str) -> frozenset[int] | None:
+    """`Mon-Fri`, `Sat,Sun`, `Mon`; None if the word is not days."""
+    out: set[int] = set()
+    for part in word.lower().split(","):
+        a, _, b = part.partition("-")
+        if a[:3] not in DAYS or (b and b[:3] not in DAYS) or len(a) > 9 or len(b) > 9:
+            return None
+        i, j = DAYS.index(a[:3]), DAYS.index(b[:3]) if b else DAYS.index(a[:3])
+        k = i
+        while True:
+            out.add(k)
+            if k == j:
+                break
+            k = (k + 1) % 7
+    return frozenset(out)
+
+
+_ZONES: frozenset[str] | None = None
+
+
+def _zones() -> frozenset[str]:
+    global _ZONES
+    if _ZONES is None:
+        _ZONES = frozenset(available_timezones())
+    return _ZONES
+
+
+def _clip(word: str, limit: int = 40) -> str:
+    """Echo user input back short, so an error never becomes a wall of text."""
+    return word if len(word) <= limit else word[: limit - 1] + "…"

@@ -1,0 +1,57 @@
+"""Settings from the environment or `.env`; one clear line when one is wrong."""
+
+from __future__ import annotations
+
+from pydantic import Field, SecretStr, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ConfigError(Exception):
+    """A missing or malformed setting; the message names the variable."""
+
+
+class Settings(BaseSettings):
+    """Everything an operator may set. Secrets are SecretStr so they never print."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", case_sensitive=False)
+
+    database_url: str = "sqlite://groupcast.sqlite3"
+    redis_url: str | None = None
+    slack_bot_token: SecretStr | None = None
+    slack_signing_secret: SecretStr | None = None
+    slack_app_token: SecretStr | None = None
+    slack_api_url: str = "https://slack.com/api/"
+    discord_token: SecretStr | None = None
+    discord_api_url: str = "https://discord.com/api/v10"
+    discord_gateway_url: str | None = None
+    discord_dev_guild: int | None = None
+    port: int = Field(default=3000, ge=1, le=65535)
+    ask_timeout_seconds: float = Field(default=300, gt=0)
+    max_attempts: int = Field(default=5, ge=1, le=100)
+    presence_stale_seconds: float = Field(default=900, gt=0)
+    activity_window_seconds: float = Field(default=600, gt=0)
+    away_words: str = "vacation,holiday,ooo,out of office,sick,parental leave,pto,away"
+    busy_words: str = "meeting,in a call,focus,presenting,commuting"
+    random_seed: int | None = None
+
+    def words(self, which: str) -> tuple[str, ...]:
+        """A comma-separated word list as lower-case phrases."""
+        raw = self.away_words if which == "away" else self.busy_words
+        return tuple(w.strip().lower() for w in raw.split(",") if w.strip())
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read settings; turn pydantic's report into one line naming the variable."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        name = str(err["loc"][0]).upper() if err["loc"] else "settings"
+        raise ConfigError(f"{name}: {err['msg']}") from None
+
+
+def require(value: SecretStr | None, name: str) -> str:
+    """A secret the chosen mode cannot start without."""
+    if value is None or not value.get_secret_value():
+        raise ConfigError(f"{name} is not set: it is required to start this bot")
+    return value.get_secret_value()

@@ -1,0 +1,207 @@
+"""The outbox: each delivery is written before it is sent, claimed by one worker, retried.
+
+A crash between writing and sending leaves a pending row that `resume` picks up, so a
+fan-out interrupted by SIGKILL completes after restart with at most the in-flight
+message repeated.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from tortoise.expressions import Q
+
+from core.clock import Clock, to_datetime
+from core.grouping import Member
+from core.ports import Button, DeliveryFailed, Mention, Message, Platform
+from core.store.models import Delivery, DeliveryState, Mode, Request
+
+log = logging.getLogger(__name__)
+
+LEASE_SECONDS = 60.0
+MAX_TRANSIENT_ATTEMPTS = 8
+CONCURRENCY = 8
+
+
+@dataclass(frozen=True, slots=True)
+class AskContext:
+    """What an ask DM says: loaded once per request, not once per target."""
+
+    request_id: int
+    tenant: str
+    requester: Mention
+    handle: str
+    text: str
+    link: str | None
+    mode: Mode
+
+
+def ask_message(ctx: AskContext, delivery_id: int) -> Message:
+    """The DM a target sees: who asks, which community, what, and two buttons."""
+    via = f"@{ctx.handle}" + (" (everyone)" if ctx.mode is Mode.EVERYONE else "")
+    parts: list[str | Mention] = [ctx.requester, f" asks {via}: ", ctx.text]
+    if ctx.link:
+        parts.append(f"\n{ctx.link}")
+    buttons = (
+        Button("accept", str(delivery_id), "Accept"),
+        Button("decline", str(delivery_id), "Decline"),
+    )
+    return Message(tuple(parts), buttons)
+
+
+def closed_message(ctx: AskContext, note: str) -> Message:
+    """The same DM after it stops needing an answer; buttons gone."""
+    return Message((ctx.requester, f" asked @{ctx.handle}: ", ctx.text, f"\n{note}"))
+
+
+async def ask_context(request_id: int) -> AskContext:
+    req = await Request.get(id=request_id).select_related("requester", "community", "tenant")
+    return AskContext(
+        request_id=req.id,
+        tenant=req.tenant.external_id,
+        requester=Mention(req.requester.user_id, req.requester.display_name),
+        handle=req.community.handle,
+        text=req.text,
+        link=req.origin_link,
+        mode=req.mode,
+    )
+
+
+class Outbox:
+    """Persist, claim, send, record the outcome; the engine decides what outcomes mean."""
+
+    def __init__(self, platform: Platform, clock: Clock, timeout: float) -> None:
+        self.platform = platform
+        self.clock = clock
+        self.timeout = timeout
+        self.worker = uuid.uuid4().hex[:16]
+        self._gate = asyncio.Semaphore(CONCURRENCY)
+
+    async def record(self, request: Request, targets: Sequence[Member]) -> list[int]:
+        """Write one pending delivery per target (inside the caller's transaction)."""
+        now = to_datetime(self.clock.now())
+        expires = to_datetime(self.clock.now() + self.timeout)
+        rows = [
+            Delivery(
+                request_id=request.id, target_id=m.contact_id, created_at=now, expires_at=expires
+            )
+            for m in targets
+        ]
+        await Delivery.bulk_create(rows)
+        ids = await Delivery.filter(
+            request_id=request.id,
+            target_id__in=[m.contact_id for m in targets],
+            state=DeliveryState.PENDING,
+        ).values_list("id", flat=True)
+        return [int(i) for i in ids]
+
+    async def dispatch(self, ids: Iterable[int]) -> list[int]:
+        """Send these pending deliveries; returns the ids that failed for good."""
+        ids = list(ids)
+        if not ids:
+            return []
+        contexts: dict[int, AskContext] = {}
+        rows = await Delivery.filter(id__in=ids).values_list("id", "request_id", "target__user_id")
+        failed: list[int] = []
+
+        async def one(did: int, rid: int, user_id: str) -> None:
+            async with self._gate:
+                if rid not in contexts:
+                    contexts[rid] = await ask_context(rid)
+                if await self._send(did, contexts[rid], user_id) is False:
+                    failed.append(did)
+
+        await asyncio.gather(*(one(int(d), int(r), u) for d, r, u in rows))
+        return sorted(failed)
+
+    async def _claim(self, did: int) -> bool:
+        now = self.clock.now()
+        got = await Delivery.filter(
+            Q(claimed_until__isnull=True) | Q(claimed_until__lt=to_datetime(now)),
+            id=did,
+            state=DeliveryState.PENDING,
+        ).update(claimed_by=self.worker, claimed_until=to_datetime(now + LEASE_SECONDS))
+        return got == 1
+
+    async def _send(self, did: int, ctx: AskContext, user_id: str) -> bool | None:
+        """True sent, False failed for good, None not ours or to retry later."""
+        if not await self._claim(did):
+            return None
+        try:
+            ref = await self.platform.send_direct(ctx.tenant, user_id, ask_message(ctx, did))
+        except DeliveryFailed as exc:
+            return await self._failed(did, exc)
+        now = self.clock.now()
+        await Delivery.filter(id=did, claimed_by=self.worker).update(
+            state=DeliveryState.SENT,
+            sent_at=to_datetime(now),
+            expires_at=to_datetime(now + self.timeout),
+            message_ref=ref,
+            claimed_by=None,
+            claimed_until=None,
+        )
+        return True
+
+    async def _failed(self, did: int, exc: DeliveryFailed) -> bool | None:
+        row = await Delivery.get(id=did)
+        if exc.permanent or row.attempts + 1 >= MAX_TRANSIENT_ATTEMPTS:
+            await Delivery.filter(id=did).update(
+                state=DeliveryState.FAILED,
+                error=exc.reason[:255],
+                claimed_by=None,
+                claimed_until=None,
+            )
+            log.info("delivery %s failed: %s", did, exc.reason)
+            return False
+        backoff = min(300.0, 2.0 ** (row.attempts + 1))
+        await Delivery.filter(id=did).update(
+            attempts=row.attempts + 1,
+            error=exc.reason[:255],
+            claimed_by=None,
+            claimed_until=to_datetime(self.clock.now() + backoff),
+        )
+        return None
+
+    async def due(self) -> list[int]:
+        """Pending deliveries nobody holds: new after a crash, or waiting out a backoff."""
+        now = to_datetime(self.clock.now())
+        ids = await Delivery.filter(
+            Q(claimed_until__isnull=True) | Q(claimed_until__lt=now), state=DeliveryState.PENDING
+        ).values_list("id", flat=True)
+        return [int(i) for i in ids]
+
+    async def expired(self) -> list[int]:
+        """Sent asks whose time is up; each is claimed by flipping its state, so one worker wins."""
+        now = to_datetime(self.clock.now())
+        ids = await Delivery.filter(state=DeliveryState.SENT, expires_at__lte=now).values_list(
+            "id", flat=True
+        )
+        won = []
+        for did in ids:
+            if await Delivery.filter(id=did, state=DeliveryState.SENT).update(
+                state=DeliveryState.EXPIRED, answered_at=now
+            ):
+                won.append(int(did))
+        return won
+
+    async def settle(self, did: int, state: DeliveryState) -> bool:
+        """Accept, decline or withdraw an open delivery; False if it was no longer open."""
+        got = await Delivery.filter(
+            id=did, state__in=(DeliveryState.PENDING, DeliveryState.SENT)
+        ).update(state=state, answered_at=to_datetime(self.clock.now()))
+        return got == 1
+
+    async def retitle(self, did: int, note: str) -> None:
+        """Edit a sent DM to say what became of it; best effort."""
+        row = await Delivery.get_or_none(id=did)
+        if row is None or row.message_ref is None:
+            return
+        ctx = await ask_context(row.request_id)
+        try:
+            await self.platform.update(ctx.tenant, row.message_ref, closed_message(ctx, note))
+        except DeliveryFailed as exc:
+            log.info("could not update delivery %s: %s", did, exc.reason)

@@ -1,0 +1,106 @@
+"""What the core asks of a platform, and the neutral messages it hands over.
+
+Adapters implement `Platform`; they render `Message` in their own markup, which is the one
+place mass mentions are neutralised: the core only ever names individual contacts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """Who did something, where: the adapter's view of the person behind an inbound event."""
+
+    platform: str
+    tenant: str
+    user_id: str
+    name: str = ""
+    tz: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Place:
+    """Where a request came from, so follow-ups go back there."""
+
+    channel: str | None = None
+    thread: str | None = None
+    link: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Mention:
+    """One person, named so that the platform notifies exactly them."""
+
+    user_id: str
+    name: str
+
+
+Part = str | Mention
+
+
+@dataclass(frozen=True, slots=True)
+class Button:
+    """An action on a message; `value` is opaque to the platform and checked by the core."""
+
+    action: str  # accept | decline | subscribe-once
+    value: str
+    label: str
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """Text made of plain parts and mentions, plus buttons."""
+
+    parts: tuple[Part, ...]
+    buttons: tuple[Button, ...] = ()
+
+    @classmethod
+    def of(cls, *parts: Part, buttons: tuple[Button, ...] = ()) -> Message:
+        return cls(tuple(parts), buttons)
+
+    def plain(self) -> str:
+        """Text with mentions as @name: for logs, tests and the shell."""
+        return "".join(p if isinstance(p, str) else f"@{p.name}" for p in self.parts)
+
+    def mentions(self) -> tuple[Mention, ...]:
+        return tuple(p for p in self.parts if isinstance(p, Mention))
+
+
+class DeliveryFailed(Exception):
+    """A send the platform refused. Permanent: this person cannot be reached this way."""
+
+    def __init__(self, reason: str, *, permanent: bool) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.permanent = permanent
+
+
+class Platform(Protocol):
+    """Sending, as each adapter implements it; every method may raise DeliveryFailed."""
+
+    name: str
+
+    async def send_direct(self, tenant: str, user_id: str, message: Message) -> str:
+        """DM one person; returns a reference for later updates."""
+        ...
+
+    async def post(
+        self, tenant: str, channel: str, message: Message, thread: str | None = None
+    ) -> str:
+        """Post in a channel (or its thread); returns a reference."""
+        ...
+
+    async def update(self, tenant: str, ref: str, message: Message) -> None:
+        """Replace a message sent earlier (a DM whose ask was taken or expired)."""
+        ...
+
+    async def confirm_presence(self, tenant: str, user_ids: list[str]) -> None:
+        """Refresh these people's presence just before asking them (Slack probes; others no-op)."""
+        ...
+
+    async def views_changed(self, tenant: str, user_ids: set[str], community_ids: set[int]) -> None:
+        """Availability these views show moved: home tabs, pinned messages."""
+        ...

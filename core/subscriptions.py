@@ -1,0 +1,143 @@
+"""Pushing availability to the people who follow it: subscribers, home tabs, pinned views."""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from core import texts
+from core.directory import presence_key
+from core.ports import DeliveryFailed, Mention, Message, Part
+from core.presence.availability import Availability
+from core.presence.monitor import Change
+from core.store.models import Community, Contact, LiveView, Membership, Subscription, Tenant
+
+if TYPE_CHECKING:
+    from core.engine import Engine
+
+log = logging.getLogger(__name__)
+
+
+class Notifier:
+    """Turns a batch of presence changes into one message per subscriber and view refreshes."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    async def changed(self, changes: Sequence[Change]) -> None:
+        latest: dict[str, Change] = {}
+        for ch in changes:
+            first = latest.get(ch.key)
+            latest[ch.key] = Change(ch.key, first.old if first else ch.old, ch.new)
+        by_tenant: dict[tuple[str, str], dict[str, Change]] = defaultdict(dict)
+        for key, ch in latest.items():
+            platform, tenant, user = key.split(":", 2)
+            if platform == self.engine.platform.name and ch.old != ch.new.availability:
+                by_tenant[(platform, tenant)][user] = ch
+        for (platform, tenant), people in by_tenant.items():
+            try:
+                await self._tenant(platform, tenant, people)
+            except DeliveryFailed as exc:
+                log.info("could not push availability: %s", exc.reason)
+
+    async def _tenant(self, platform: str, tenant: str, people: dict[str, Change]) -> None:
+        t = await Tenant.get_or_none(platform=platform, external_id=tenant)
+        if t is None:
+            return
+        contacts = await Contact.filter(tenant_id=t.id, user_id__in=list(people)).values_list(
+            "id", "user_id", "display_name"
+        )
+        if not contacts:
+            return
+        names = {cid: (uid, name) for cid, uid, name in contacts}
+        rows = await Membership.filter(contact_id__in=list(names)).values_list(
+            "community_id", "contact_id"
+        )
+        moved: dict[int, list[int]] = defaultdict(list)
+        for community_id, contact_id in rows:
+            moved[community_id].append(contact_id)
+        if not moved:
+            return
+        handles = dict(await Community.filter(id__in=list(moved)).values_list("id", "handle"))
+        subs = await Subscription.filter(community_id__in=list(moved)).values_list(
+            "id", "subscriber_id", "subscriber__user_id", "community_id", "once"
+        )
+        for sub_id, subscriber_id, subscriber_uid, community_id, once in subs:
+            changed = [c for c in moved[community_id] if c != subscriber_id]
+            if not changed:
+                continue
+            handle = handles[community_id]
+            if once:
+                now_free = [
+                    c
+                    for c in changed
+                    if people[names[c][0]].new.availability is Availability.AVAILABLE
+                ]
+                if not now_free:
+                    continue
+                parts: list[Part] = [f"Someone in @{handle} is available now: "]
+                parts += self._list(now_free, names)
+                await Subscription.filter(id=sub_id).delete()
+            else:
+                parts = [f"@{handle}: "]
+                for i, c in enumerate(changed):
+                    uid, name = names[c]
+                    verdict = people[uid].new
+                    parts += [
+                        "; " if i else "",
+                        Mention(uid, name),
+                        f" is now {texts.describe(verdict, 'UTC', self.engine.clock.now())}",
+                    ]
+            await self.engine.platform.send_direct(tenant, subscriber_uid, Message(tuple(parts)))
+        await self.engine.platform.views_changed(tenant, set(people), set(moved))
+        for view in await LiveView.filter(community_id__in=list(moved)):
+            await self.refresh_live_view(view)
+
+    @staticmethod
+    def _list(ids: list[int], names: dict[int, tuple[str, str]]) -> list[Part]:
+        out: list[Part] = []
+        for i, c in enumerate(ids):
+            uid, name = names[c]
+            out += [", " if i else "", Mention(uid, name)]
+        return out
+
+    async def live_view(self, community: Community, tenant: str) -> Message:
+        """A community's availability as a standing message (no mentions: it must not ping)."""
+        roster = await self.engine.directory.roster(community, self.engine.platform.name, tenant)
+        await self.engine.monitor.load(m.key for m in roster)
+        now = self.engine.clock.now()
+        verdicts = [(m, self.engine.monitor.verdict(m.key)) for m in roster]
+        free = sum(1 for _, v in verdicts if v.availability is Availability.AVAILABLE)
+        lines = [f"@{community.handle} availability — {free} of {len(roster)} available"]
+        verdicts.sort(
+            key=lambda mv: (mv[1].availability is not Availability.AVAILABLE, mv[0].name.lower())
+        )
+        for m, v in verdicts[:40]:
+            lines.append(f"{texts.ICON[v.availability]} {m.name}: {texts.describe(v, 'UTC', now)}")
+        if len(verdicts) > 40:
+            lines.append(f"…and {len(verdicts) - 40} more")
+        return Message.of("\n".join(lines))
+
+    async def refresh_live_view(self, view: LiveView) -> None:
+        community = await Community.get(id=view.community_id).select_related("tenant")
+        message = await self.live_view(community, community.tenant.external_id)
+        platform = self.engine.platform
+        if view.message_ref is None:
+            view.message_ref = await platform.post(
+                community.tenant.external_id, view.channel, message
+            )
+            await view.save(update_fields=["message_ref"])
+        else:
+            await platform.update(community.tenant.external_id, view.message_ref, message)
+
+    async def viewers(self, tenant: str, community_ids: set[int]) -> set[str]:
+        """Everyone who sees these communities' availability (members), for home tabs."""
+        uids = await Membership.filter(
+            community_id__in=list(community_ids), contact__tenant__external_id=tenant
+        ).values_list("contact__user_id", flat=True)
+        return {str(u) for u in uids}
+
+    def key(self, tenant: str, user_id: str) -> str:
+        return presence_key(self.engine.platform.name, tenant, user_id)
