@@ -22,7 +22,7 @@ from core.clock import Clock, to_datetime
 from core.commands import Ask, CommandError, CommunityCommand, SetAvailability, SetHours, parse
 from core.deliveries import Outbox
 from core.directory import Directory, Who, presence_key
-from core.grouping import Member, Resolution, order, resolve
+from core.grouping import Member, Resolution, Skip, order, resolve
 from core.ports import Actor, Button, Mention, Message, Part, Place, Platform
 from core.presence.availability import Availability
 from core.presence.monitor import Change, PresenceMonitor
@@ -44,6 +44,7 @@ log = logging.getLogger(__name__)
 MENTION_RE = re.compile(r"(?<![\w@<])@([a-z0-9_-]{2,32})(?![\w-])", re.IGNORECASE)
 GROUP_MENTION_RE = re.compile(r"<group:([A-Za-z0-9]+)(?:\|[^>]*)?>")
 SHOWN_SKIPS = 8
+EXPLAINED_REST = 50
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,7 +181,8 @@ class Engine:
 
     async def pump(self) -> None:
         """Tell subscribers and views about presence changes gathered since the last pump."""
-        changes, self._changes = self._changes, []
+        changes = self._changes[:]
+        self._changes.clear()  # the monitor holds this list's append: keep the list, empty it
         if changes:
             await self.notifier.changed(changes)
 
@@ -321,16 +323,27 @@ class Engine:
         return Message(tuple(parts))
 
     def _skips(self, res: Resolution) -> list[Part]:
+        """Why each other member was not asked; members the resolver never needed to look
+        at are described too while there are few of them (a large community gets a count)."""
         skipped = [s for s in res.skipped if s.reason != "that's you"]
-        if not skipped:
-            return []
-        parts: list[Part] = ["\nSkipped: "]
-        for i, s in enumerate(skipped[:SHOWN_SKIPS]):
-            parts.append(f"{', ' if i else ''}{s.member.name} ({s.reason})")
-        if len(skipped) > SHOWN_SKIPS:
-            parts.append(f" and {len(skipped) - SHOWN_SKIPS} more")
-        if res.rest:
-            parts.append(f"; {len(res.rest)} not needed this time")
+        spare: list[str] = []
+        rest = res.rest if len(res.rest) <= EXPLAINED_REST else ()
+        for m in rest:
+            if self.monitor.availability(m.key) is Availability.AVAILABLE:
+                spare.append(m.name)
+            else:
+                skipped.append(Skip(m, self.explain(m)))
+        parts: list[Part] = []
+        if spare:
+            parts.append(f"\nAlso available, not needed this time: {', '.join(spare)}")
+        if skipped:
+            parts.append("\nSkipped: ")
+            for i, s in enumerate(skipped[:SHOWN_SKIPS]):
+                parts.append(f"{', ' if i else ''}{s.member.name} ({s.reason})")
+            if len(skipped) > SHOWN_SKIPS:
+                parts.append(f" and {len(skipped) - SHOWN_SKIPS} more")
+        if len(res.rest) > EXPLAINED_REST:
+            parts.append(f"\n{len(res.rest)} other members were not needed this time")
         return parts
 
     def _nobody(self, community: Community, res: Resolution) -> Message:

@@ -19,6 +19,7 @@ class RedisPresenceStore:
     def __init__(self, url: str, *, namespace: str = "") -> None:
         self._redis: Redis = Redis.from_url(url, decode_responses=True)
         self.origin = uuid.uuid4().hex
+        self.namespace = namespace
         self._hash = namespace + HASH
         self._channel = namespace + CHANNEL
         self._claims = namespace + CLAIMS
