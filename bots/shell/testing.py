@@ -43,13 +43,21 @@ class Transcript:
 class Workspace:
     """An engine behind the shell adapter, on whatever database is open; time is manual."""
 
-    def __init__(self, *, settings: Settings | None = None, store: PresenceStore | None = None, start: float = T0) -> None:
+    def __init__(
+        self,
+        *,
+        settings: Settings | None = None,
+        store: PresenceStore | None = None,
+        start: float = T0,
+    ) -> None:
         self.clock = ManualClock(start)
         self.transcript = Transcript()
         self.platform = ShellPlatform(self.transcript.out.append)
         self.settings = settings or Settings(random_seed=7)
         self.engine: Engine = build_engine(self.settings, self.platform, self.clock, store)
-        self.session = ShellSession(self.engine, self.platform, self.clock, self.transcript.said.append)
+        self.session = ShellSession(
+            self.engine, self.platform, self.clock, self.transcript.said.append
+        )
 
     async def start(self, *, seed: bool = True) -> Workspace:
         if seed:

@@ -90,6 +90,7 @@ class PresenceMonitor:
             rec.active_at = now
         else:
             e = rec.ensure_extras()
+            e.seen_at = now
             if isinstance(signal, DoNotDisturb):
                 e.dnd_start, e.dnd_end = signal.start, signal.end
             elif isinstance(signal, Huddle):

@@ -28,7 +28,16 @@ class Policy:
 class Extras:
     """The rarely-set signals, kept apart so a typical record stays small."""
 
-    __slots__ = ("dnd_end", "dnd_start", "hours", "huddle", "override", "override_at", "status")
+    __slots__ = (
+        "dnd_end",
+        "dnd_start",
+        "hours",
+        "huddle",
+        "override",
+        "override_at",
+        "seen_at",
+        "status",
+    )
 
     def __init__(self) -> None:
         self.dnd_start: float | None = None
@@ -38,6 +47,7 @@ class Extras:
         self.override: Override | None = None
         self.override_at = 0.0
         self.hours: WorkingHours | None = None
+        self.seen_at = 0.0  # when the latest of these signals arrived: the age of their verdicts
 
     def empty(self) -> bool:
         return (
@@ -91,6 +101,7 @@ class PresenceRecord:
                 [st.text, st.emoji, st.until] if st else None,
                 [ov.availability, ov.until, ov.note, e.override_at] if ov else None,
                 [h.start_minute, h.end_minute, sorted(h.days), h.tz] if h else None,
+                e.seen_at,
             ]
         until = None if self.native_until == INF else self.native_until
         return json.dumps(
@@ -106,7 +117,7 @@ class PresenceRecord:
         rec.native_until = INF if until is None else until
         if extra is not None:
             e = rec.ensure_extras()
-            e.dnd_start, e.dnd_end, e.huddle, st, ov, h = extra
+            e.dnd_start, e.dnd_end, e.huddle, st, ov, h, e.seen_at = extra
             e.status = Status(st[0], st[1], st[2]) if st else None
             if ov:
                 e.override = Override(A(ov[0]) if ov[0] else None, ov[1], ov[2])
@@ -166,11 +177,11 @@ def decide(rec: PresenceRecord, now: float, policy: Policy) -> tuple[Verdict, fl
         if e.dnd_end is not None and now < e.dnd_end:
             if e.dnd_start is None or e.dnd_start <= now:
                 return Verdict(
-                    A.BUSY, "do-not-disturb", "dnd", rec.since, now, e.dnd_end
+                    A.BUSY, "do-not-disturb", "dnd", rec.since, e.seen_at, e.dnd_end
                 ), e.dnd_end
             horizon = min(horizon, e.dnd_start)
         if e.huddle:
-            return Verdict(A.BUSY, "in a huddle", "huddle", rec.since, now), horizon
+            return Verdict(A.BUSY, "in a huddle", "huddle", rec.since, e.seen_at), horizon
         st = e.status
         if st is not None and (st.until is None or now < st.until):
             if st.until is not None:
@@ -178,11 +189,11 @@ def decide(rec: PresenceRecord, now: float, policy: Policy) -> tuple[Verdict, fl
             shown = f"{st.emoji} {st.text}".strip()
             if _matches(st.text, policy.away_words) or _matches(st.emoji, policy.away_words):
                 return Verdict(
-                    A.OFFLINE, f"status “{shown}”", "status", rec.since, now, st.until
+                    A.OFFLINE, f"status “{shown}”", "status", rec.since, e.seen_at, st.until
                 ), horizon
             if _matches(st.text, policy.busy_words) or _matches(st.emoji, policy.busy_words):
                 return Verdict(
-                    A.BUSY, f"status “{shown}”", "status", rec.since, now, st.until
+                    A.BUSY, f"status “{shown}”", "status", rec.since, e.seen_at, st.until
                 ), horizon
         if e.hours is not None:
             inside, change = hours_window(e.hours, now)
@@ -195,7 +206,7 @@ def decide(rec: PresenceRecord, now: float, policy: Policy) -> tuple[Verdict, fl
                         f"outside working hours ({span} {h.tz})",
                         "hours",
                         rec.since,
-                        now,
+                        e.seen_at,
                         change,
                     ),
                     min(horizon, change),
