@@ -1,0 +1,239 @@
+"""The core's Platform port over discord.py's HTTP client: render, pace, send, classify failures.
+
+Rendering is the one place mass mentions are neutralised: plain text goes through
+`discord.utils.escape_mentions`, only `Mention` parts become `<@id>`, and every request carries
+allowed mentions naming exactly those users (never `@everyone`, `@here` or a role).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import time
+import warnings
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from core.ports import Button, DeliveryFailed, Message
+
+with warnings.catch_warnings():
+    # discord.py imports the stdlib audioop module, deprecated since 3.11.
+    warnings.filterwarnings("ignore", "'audioop' is deprecated", DeprecationWarning)
+    import discord
+    from discord.http import handle_message_parameters
+
+log = logging.getLogger(__name__)
+
+NAME = "discord"
+MAX_CONTENT = 2000  # Discord's message content limit (characters)
+CUSTOM_ID_PREFIX = "groupcast"
+# "Cannot send messages to this user" (DMs closed, blocked, no shared guild) and friends:
+# the person cannot be reached this way, so the core should move on at once.
+PERMANENT_CODES = frozenset({50007, 50033, 10013, 10003})
+ACTIONS = {"accept": "accept", "decline": "decline", "subscribe-once": "subscribe"}
+STYLES = {
+    "accept": discord.ButtonStyle.success,
+    "decline": discord.ButtonStyle.secondary,
+    "subscribe": discord.ButtonStyle.primary,
+}
+
+Sleep = Callable[[float], Awaitable[None]]
+
+
+class Pacer:
+    """A token bucket: at most `rate` operations a second after a burst of `burst`.
+
+    discord.py already waits out 429s; this keeps us from provoking them (and from looking
+    like DM spam) when a request fans out to many people at once.
+    """
+
+    def __init__(
+        self,
+        rate: float,
+        burst: int,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Sleep = asyncio.sleep,
+    ) -> None:
+        self.rate = rate
+        self.burst = float(burst)
+        self.clock = clock
+        self.sleep = sleep
+        self._tokens = float(burst)
+        self._at = clock()
+        self._lock = asyncio.Lock()
+
+    async def wait(self) -> None:
+        """Take one token, sleeping until one is free."""
+        async with self._lock:
+            now = self.clock()
+            self._tokens = min(self.burst, self._tokens + (now - self._at) * self.rate)
+            self._at = now
+            if self._tokens < 1:
+                delay = (1 - self._tokens) / self.rate
+                await self.sleep(delay)
+                self._tokens = 1.0
+                self._at = self.clock()
+            self._tokens -= 1
+
+
+def custom_id(button: Button, tenant: str) -> str:
+    """`groupcast:<accept|decline|subscribe>:<value>:<tenant>`; the tenant is needed because a
+    DM's button press carries no guild, and contacts are tenant-scoped."""
+    return f"{CUSTOM_ID_PREFIX}:{ACTIONS.get(button.action, button.action)}:{button.value}:{tenant}"
+
+
+CUSTOM_ID_RE = re.compile(
+    rf"^{CUSTOM_ID_PREFIX}:(?P<action>accept|decline|subscribe):(?P<value>[^:]{{1,64}}):(?P<tenant>\d{{1,20}})$"
+)
+
+
+def render(message: Message) -> tuple[str, discord.AllowedMentions]:
+    """Discord markup plus the allowed mentions that ping exactly the named people."""
+    out: list[str] = []
+    users: dict[str, None] = {}
+    for part in message.parts:
+        if isinstance(part, str):
+            out.append(discord.utils.escape_mentions(part))
+        elif part.user_id.isdigit():
+            out.append(f"<@{part.user_id}>")
+            users[part.user_id] = None
+        else:
+            out.append(discord.utils.escape_mentions(f"@{part.name}"))
+    text = "".join(out)
+    if len(text) > MAX_CONTENT:
+        text = text[: MAX_CONTENT - 1] + "…"
+    allowed = discord.AllowedMentions(
+        everyone=False,
+        roles=False,
+        users=[discord.Object(int(u)) for u in users],
+        replied_user=False,
+    )
+    return text, allowed
+
+
+def view_for(message: Message, tenant: str) -> discord.ui.View | None:
+    """Buttons as a persistent view (no timeout, every item has a custom id)."""
+    if not message.buttons:
+        return None
+    view = discord.ui.View(timeout=None)
+    for b in message.buttons:
+        action = ACTIONS.get(b.action, b.action)
+        view.add_item(
+            discord.ui.Button(
+                label=b.label[:80],
+                style=STYLES.get(action, discord.ButtonStyle.secondary),
+                custom_id=custom_id(b, tenant),
+            )
+        )
+    return view
+
+
+class DiscordPlatform:
+    """Implements the core's Platform port with discord.py's HTTP client (no caches needed)."""
+
+    name = NAME
+
+    def __init__(
+        self,
+        http: discord.http.HTTPClient,
+        *,
+        dm_pacer: Pacer | None = None,
+        send_pacer: Pacer | None = None,
+    ) -> None:
+        self.http = http
+        # Opening DMs: 2 a second after a burst of 5; sends: 5 a second after a burst of 10.
+        # Discord's documented global limit is 50 requests a second.
+        self.dm_pacer = dm_pacer or Pacer(2.0, 5)
+        self.send_pacer = send_pacer or Pacer(5.0, 10)
+        self._dm_channels: dict[str, str] = {}
+
+    # -- the port ---------------------------------------------------------------------
+
+    async def send_direct(self, tenant: str, user_id: str, message: Message) -> str:
+        channel = await self._dm_channel(user_id)
+        return await self._send(channel, message, tenant)
+
+    async def post(
+        self, tenant: str, channel: str, message: Message, thread: str | None = None
+    ) -> str:
+        """In the channel; with `thread` (the message a request came from) as a reply to it."""
+        reference = (
+            discord.MessageReference(
+                message_id=int(thread), channel_id=int(channel), fail_if_not_exists=False
+            )
+            if thread and thread.isdigit()
+            else None
+        )
+        return await self._send(channel, message, tenant, reference=reference)
+
+    async def update(self, tenant: str, ref: str, message: Message) -> None:
+        channel, _, message_id = ref.partition(":")
+        text, allowed = render(message)
+        # view=None sends `components: []`, which removes buttons from a closed ask.
+        params = handle_message_parameters(
+            content=text, allowed_mentions=allowed, view=view_for(message, tenant)
+        )
+        await self._call(lambda: self.http.edit_message(channel, message_id, params=params))
+
+    async def confirm_presence(self, tenant: str, user_ids: list[str]) -> None:
+        """Presence is pushed over the gateway; nothing to ask for."""
+        return
+
+    async def views_changed(self, tenant: str, user_ids: set[str], community_ids: set[int]) -> None:
+        """No home tabs on Discord; pinned views are refreshed by the core through `update`."""
+        return
+
+    # -- helpers ----------------------------------------------------------------------
+
+    async def _dm_channel(self, user_id: str) -> str:
+        """Open (once per user, cached) the DM channel the bot uses to reach them."""
+        cached = self._dm_channels.get(user_id)
+        if cached is not None:
+            return cached
+        if not user_id.isdigit():
+            raise DeliveryFailed(f"{user_id!r} is not a Discord user id", permanent=True)
+        await self.dm_pacer.wait()
+        data = await self._call(lambda: self.http.start_private_message(int(user_id)))
+        channel = str(data["id"])
+        self._dm_channels[user_id] = channel
+        return channel
+
+    async def _send(
+        self,
+        channel: str,
+        message: Message,
+        tenant: str,
+        *,
+        reference: discord.MessageReference | None = None,
+    ) -> str:
+        text, allowed = render(message)
+        view = view_for(message, tenant)
+        params = handle_message_parameters(
+            content=text,
+            allowed_mentions=allowed,
+            view=view if view is not None else discord.utils.MISSING,
+            message_reference=(
+                reference.to_message_reference_dict()
+                if reference is not None
+                else discord.utils.MISSING
+            ),
+            mention_author=False if reference is not None else None,
+        )
+        await self.send_pacer.wait()
+        data = await self._call(lambda: self.http.send_message(channel, params=params))
+        return f"{channel}:{data['id']}"
+
+    async def _call(self, make: Callable[[], Awaitable[Any]]) -> Any:
+        """Run one REST call (discord.py retries 429s and 5xx itself); classify what is left."""
+        try:
+            return await make()
+        except discord.HTTPException as exc:
+            permanent = exc.code in PERMANENT_CODES
+            reason = f"Discord refused ({exc.status}, code {exc.code}): {exc.text or 'no detail'}"
+            raise DeliveryFailed(reason[:200], permanent=permanent) from exc
+        except (TimeoutError, OSError) as exc:
+            raise DeliveryFailed(
+                f"Discord unreachable: {type(exc).__name__}", permanent=False
+            ) from exc
