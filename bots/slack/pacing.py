@@ -1,0 +1,172 @@
+"""Pacing Web API calls so a big fan-out stays under Slack's limits instead of bouncing off them.
+
+One bot token is one workspace, so each `Pacer` is that workspace's budget: a bucket per
+method (Slack rate-limits per method per workspace) plus one per channel for posting
+(about one message a second per channel). A 429 holds the method's bucket for
+`Retry-After` so every concurrent sender waits, not just the one that was refused.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from slack_sdk.http_retry.async_handler import AsyncRetryHandler
+from slack_sdk.http_retry.request import HttpRequest
+from slack_sdk.http_retry.response import HttpResponse
+from slack_sdk.http_retry.state import RetryState
+
+Sleep = Callable[[float], Awaitable[None]]
+Monotonic = Callable[[], float]
+
+# Slack's tiers are "N+ per minute" with bursts allowed; these stay just inside them.
+DEFAULT_RATES: dict[str, tuple[float, float]] = {
+    "chat.postMessage": (5.0, 10.0),  # workspace-wide budget for posts; configurable
+    "chat.update": (50 / 60, 10.0),  # Tier 3
+    "conversations.open": (50 / 60, 20.0),  # Tier 3; results are cached per user
+    "chat.postEphemeral": (100 / 60, 20.0),  # Tier 4
+    "views.publish": (100 / 60, 20.0),  # Tier 4
+    "users.info": (100 / 60, 20.0),  # Tier 4
+    "users.getPresence": (50 / 60, 5.0),  # Tier 3; the prober budgets below this anyway
+    "dnd.teamInfo": (20 / 60, 2.0),  # Tier 2
+    "chat.getPermalink": (100 / 60, 20.0),
+}
+PER_CHANNEL = (1.0, 2.0)  # chat.postMessage: about one a second per channel
+CHANNEL_METHODS = frozenset({"chat.postMessage", "chat.update"})
+
+
+@dataclass(slots=True)
+class _Bucket:
+    """A reservation-style token bucket: FIFO, so waiters never stampede."""
+
+    rate: float
+    burst: float
+    free_at: float = 0.0
+    held_until: float = 0.0
+
+    def start(self, now: float) -> float:
+        return max(now - (self.burst - 1) / self.rate, self.free_at, self.held_until)
+
+    def take(self, at: float) -> None:
+        self.free_at = max(self.free_at, at) + 1 / self.rate
+
+
+class Pacer:
+    """Hands out send slots; time and sleeping are injected so tests need no real waiting."""
+
+    def __init__(
+        self,
+        *,
+        rates: dict[str, tuple[float, float]] | None = None,
+        per_channel: tuple[float, float] = PER_CHANNEL,
+        monotonic: Monotonic = time.monotonic,
+        sleep: Sleep = asyncio.sleep,
+    ) -> None:
+        self.rates = {**DEFAULT_RATES, **(rates or {})}
+        self.per_channel = per_channel
+        self.monotonic = monotonic
+        self.sleep = sleep
+        self._buckets: dict[str, _Bucket] = {}
+        self._channels: dict[str, _Bucket] = {}
+
+    def _bucket(self, method: str) -> _Bucket | None:
+        if method not in self.rates:
+            return None
+        if method not in self._buckets:
+            rate, burst = self.rates[method]
+            self._buckets[method] = _Bucket(rate, burst)
+        return self._buckets[method]
+
+    def _channel(self, channel: str) -> _Bucket:
+        bucket = self._channels.get(channel)
+        if bucket is None:
+            if len(self._channels) > 10_000:  # bounded: idle channels' buckets are full anyway
+                self._channels.clear()
+            bucket = self._channels[channel] = _Bucket(*self.per_channel)
+        return bucket
+
+    async def acquire(self, method: str, channel: str | None = None) -> None:
+        """Wait for this call's turn in the method's and (for posts) the channel's bucket."""
+        buckets = [b for b in (self._bucket(method),) if b is not None]
+        if channel and method in CHANNEL_METHODS:
+            buckets.append(self._channel(channel))
+        if not buckets:
+            return
+        now = self.monotonic()
+        at = max(b.start(now) for b in buckets)
+        for b in buckets:
+            b.take(at)
+        if at > now:
+            await self.sleep(at - now)
+
+    def hold(self, method: str, seconds: float) -> None:
+        """Slack said 429: nobody calls this method again before Retry-After has passed."""
+        until = self.monotonic() + max(0.0, seconds)
+        bucket = self._bucket(method)
+        if bucket is None:
+            rate, burst = 1.0, 1.0
+            bucket = self._buckets[method] = _Bucket(rate, burst)
+            self.rates[method] = (rate, burst)
+        bucket.held_until = max(bucket.held_until, until)
+        bucket.free_at = max(bucket.free_at, until)
+
+
+def _method_of(request: HttpRequest) -> str:
+    return request.url.rstrip("/").rsplit("/", 1)[-1]
+
+
+def _channel_of(request: HttpRequest) -> str | None:
+    for params in (request.body_params, request.data):
+        if isinstance(params, dict):
+            channel: Any = params.get("channel")
+            if isinstance(channel, str):
+                return channel
+    return None
+
+
+class PacedRetry(AsyncRetryHandler):
+    """slack_sdk retry handler for 429 and 5xx that waits through the pacer, not around it."""
+
+    def __init__(self, pacer: Pacer, max_retry_count: int = 4) -> None:
+        super().__init__(max_retry_count=max_retry_count)
+        self.pacer = pacer
+
+    async def _can_retry_async(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> bool:
+        return response is not None and response.status_code in (429, 500, 502, 503, 504)
+
+    async def prepare_for_next_attempt_async(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> None:
+        method = _method_of(request)
+        if response is not None and response.status_code == 429:
+            self.pacer.hold(method, _retry_after(response))
+        else:
+            await self.pacer.sleep(min(30.0, 0.5 * 2**state.current_attempt))
+        state.next_attempt_requested = True
+        await self.pacer.acquire(method, _channel_of(request))
+        state.increment_current_attempt()
+
+
+def _retry_after(response: HttpResponse) -> float:
+    for key, values in response.headers.items():
+        if key.lower() == "retry-after" and values:
+            try:
+                return float(values[0])
+            except ValueError:
+                break
+    return 1.0

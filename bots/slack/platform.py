@@ -1,0 +1,170 @@
+"""The core's Platform port over the Slack Web API: DMs, thread replies, edits, probes, home tabs."""
+
+from __future__ import annotations
+
+import logging
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import aiohttp
+from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.web.async_slack_response import AsyncSlackResponse
+
+from bots.slack import render
+from bots.slack.pacing import Pacer
+from core.ports import DeliveryFailed, Message
+
+log = logging.getLogger(__name__)
+
+# Errors that mean this person cannot be reached by DM (or this channel by post), whatever we retry.
+PERMANENT_ERRORS = frozenset(
+    {
+        "user_not_found",
+        "users_not_found",
+        "cannot_dm_bot",
+        "account_inactive",
+        "user_disabled",
+        "user_is_bot",
+        "channel_not_found",
+        "is_archived",
+        "not_in_channel",
+        "messages_tab_disabled",
+        "restricted_action",
+        "team_access_not_granted",
+        "invalid_blocks",
+        "msg_too_long",
+        "message_not_found",
+        "cant_update_message",
+        "edit_window_closed",
+    }
+)
+
+# Slack accepts JSON bodies for write methods; read methods take form fields.
+JSON_METHODS = frozenset(
+    {"chat.postMessage", "chat.update", "chat.postEphemeral", "views.publish", "conversations.open"}
+)
+
+PublishHome = Callable[[str, str], Awaitable[None]]
+Probe = Callable[[str, list[str]], Awaitable[object]]
+Viewers = Callable[[str, set[int]], Awaitable[set[str]]]
+
+
+class _Lru(OrderedDict[tuple[str, str], str]):
+    """A bounded map: memory stays proportional to the people we actually talk to."""
+
+    def __init__(self, size: int) -> None:
+        super().__init__()
+        self.size = size
+
+    def put(self, key: tuple[str, str], value: str) -> None:
+        self[key] = value
+        self.move_to_end(key)
+        while len(self) > self.size:
+            self.popitem(last=False)
+
+
+class SlackPlatform:
+    """Implements core.ports.Platform for one Slack workspace token."""
+
+    name = "slack"
+
+    def __init__(self, client: AsyncWebClient, pacer: Pacer, *, cache_size: int = 50_000) -> None:
+        self.client = client
+        self.pacer = pacer
+        self._dms = _Lru(cache_size)
+        # Wired after the engine exists (bootstrap builds the engine from this platform).
+        self.probe: Probe | None = None
+        self.publish_home: PublishHome | None = None
+        self.viewers: Viewers | None = None
+        self.home_seen: OrderedDict[tuple[str, str], float] = OrderedDict()
+        self.home_window = 3600.0
+        self.monotonic = pacer.monotonic
+
+    # -- calls ------------------------------------------------------------------------
+
+    async def call(
+        self, method: str, channel: str | None = None, **args: Any
+    ) -> AsyncSlackResponse:
+        """One paced Web API call; Slack's failures become DeliveryFailed."""
+        await self.pacer.acquire(method, channel)
+        try:
+            if method in JSON_METHODS:
+                return await self.client.api_call(method, json=args)
+            return await self.client.api_call(method, data=args)
+        except SlackApiError as exc:
+            error = str(exc.response.get("error", "")) if exc.response is not None else ""
+            status = exc.response.status_code if exc.response is not None else 0
+            permanent = error in PERMANENT_ERRORS
+            raise DeliveryFailed(f"{method}: {error or status}", permanent=permanent) from exc
+        except (SlackClientError, aiohttp.ClientError, TimeoutError, ValueError) as exc:
+            raise DeliveryFailed(f"{method}: {type(exc).__name__}", permanent=False) from exc
+
+    async def dm_channel(self, tenant: str, user_id: str) -> str:
+        """The app's DM channel with this person, opened once and cached."""
+        cached = self._dms.get((tenant, user_id))
+        if cached is not None:
+            return cached
+        resp = await self.call("conversations.open", users=user_id)
+        channel = str(resp["channel"]["id"])
+        self._dms.put((tenant, user_id), channel)
+        return channel
+
+    # -- Platform ---------------------------------------------------------------------
+
+    async def send_direct(self, tenant: str, user_id: str, message: Message) -> str:
+        channel = await self.dm_channel(tenant, user_id)
+        return await self.post(tenant, channel, message)
+
+    async def post(
+        self, tenant: str, channel: str, message: Message, thread: str | None = None
+    ) -> str:
+        args = render.payload(message)
+        if thread:
+            args["thread_ts"] = thread
+        resp = await self.call("chat.postMessage", channel=channel, **args)
+        return f"{resp['channel']}:{resp['ts']}"
+
+    async def update(self, tenant: str, ref: str, message: Message) -> None:
+        channel, _, ts = ref.partition(":")
+        if not ts:
+            raise DeliveryFailed(f"not a Slack message reference: {ref}", permanent=True)
+        await self.call("chat.update", channel=channel, ts=ts, **render.payload(message))
+
+    async def ephemeral(self, tenant: str, channel: str, user_id: str, message: Message) -> None:
+        """An answer only the caller sees (needs the bot in the channel; callers fall back)."""
+        await self.call(
+            "chat.postEphemeral", channel=channel, user=user_id, **render.payload(message)
+        )
+
+    async def confirm_presence(self, tenant: str, user_ids: list[str]) -> None:
+        if self.probe is not None and user_ids:
+            await self.probe(tenant, user_ids)
+
+    async def views_changed(self, tenant: str, user_ids: set[str], community_ids: set[int]) -> None:
+        """Republish the home tabs of people who looked at theirs lately and can see a change."""
+        if self.publish_home is None or self.viewers is None:
+            return
+        recent = self.recent_home_viewers(tenant)
+        if not recent:
+            return
+        for uid in sorted(recent & await self.viewers(tenant, community_ids)):
+            try:
+                await self.publish_home(tenant, uid)
+            except DeliveryFailed as exc:
+                log.info("home tab of %s not refreshed: %s", uid, exc.reason)
+
+    # -- home tab bookkeeping ---------------------------------------------------------
+
+    def saw_home(self, tenant: str, user_id: str) -> None:
+        """Remember who opened the home tab, bounded, so refreshes go only to recent viewers."""
+        key = (tenant, user_id)
+        self.home_seen[key] = self.monotonic()
+        self.home_seen.move_to_end(key)
+        while len(self.home_seen) > 10_000:
+            self.home_seen.popitem(last=False)
+
+    def recent_home_viewers(self, tenant: str) -> set[str]:
+        cutoff = self.monotonic() - self.home_window
+        return {u for (t, u), at in self.home_seen.items() if t == tenant and at >= cutoff}

@@ -1,0 +1,147 @@
+"""Slack pushes no presence to modern apps, so we ask: within budget, stalest members first.
+
+users.getPresence answers one person a call (Tier 3, about 50 a minute per workspace);
+dnd.teamInfo answers up to 50 people a call (Tier 2). The prober spends a per-workspace
+budget that refills with the clock; `confirm` spends from the same budget just before a
+delivery, so the two never add up to more than Slack allows.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from bots.slack.platform import SlackPlatform
+from core.clock import Clock
+from core.directory import presence_key
+from core.ports import DeliveryFailed
+from core.presence.signals import IDLE, ONLINE, DoNotDisturb, Native, Signal
+
+log = logging.getLogger(__name__)
+
+DND_BATCH = 50  # dnd.teamInfo takes "up to 50 users"
+NATIVE = {"active": ONLINE, "away": IDLE}
+
+Observe = Callable[[str, Signal], object]
+
+
+@dataclass(slots=True)
+class _Budget:
+    """Calls a workspace may still make; refills continuously up to one minute's worth."""
+
+    per_minute: float
+    tokens: float
+    at: float
+
+    def refill(self, now: float) -> None:
+        self.tokens = min(self.per_minute, self.tokens + (now - self.at) * self.per_minute / 60)
+        self.at = now
+
+
+class Prober:
+    """Keeps tracked Slack members' presence fresh; `step()` does one round's worth of calls."""
+
+    def __init__(
+        self,
+        platform: SlackPlatform,
+        clock: Clock,
+        tracked: Callable[[], Iterable[str]],
+        observe: Observe,
+        *,
+        ttl: float,
+        per_minute: float = 50.0,
+    ) -> None:
+        self.platform = platform
+        self.clock = clock
+        self.tracked = tracked
+        self.observe = observe
+        self.ttl = ttl
+        self.per_minute = per_minute
+        self._budgets: dict[str, _Budget] = {}
+        self._probed: dict[str, float] = {}
+
+    def _budget(self, tenant: str) -> _Budget:
+        budget = self._budgets.get(tenant)
+        now = self.clock.now()
+        if budget is None:
+            budget = self._budgets[tenant] = _Budget(self.per_minute, self.per_minute, now)
+        budget.refill(now)
+        return budget
+
+    def stalest(self) -> dict[str, list[str]]:
+        """Tracked Slack members per workspace, never-probed first, then oldest probe first."""
+        by_tenant: dict[str, list[tuple[float, str]]] = {}
+        for key in self.tracked():
+            platform, tenant, user = key.split(":", 2)
+            if platform == self.platform.name:
+                by_tenant.setdefault(tenant, []).append((self._probed.get(key, 0.0), user))
+        live = set(self.tracked())
+        for key in [k for k in self._probed if k not in live]:
+            del self._probed[key]  # forget people who left every community
+        return {t: [u for _, u in sorted(rows)] for t, rows in by_tenant.items()}
+
+    async def step(self) -> int:
+        """Probe as many of the stalest members as each workspace's budget allows now."""
+        done = 0
+        now = self.clock.now()
+        for tenant, users in self.stalest().items():
+            budget = self._budget(tenant)
+            due = [
+                u
+                for u in users
+                if now - self._probed.get(self._key(tenant, u), 0.0) >= self.ttl / 2
+            ]
+            take = due[: int(budget.tokens)]
+            if take:
+                done += await self.probe(tenant, take)
+        return done
+
+    async def probe(self, tenant: str, user_ids: list[str]) -> int:
+        """users.getPresence for each person and dnd.teamInfo in batches; feeds the monitor."""
+        budget = self._budget(tenant)
+        done = 0
+        for uid in user_ids:
+            budget.tokens -= 1  # may go negative for a confirm: the prober then waits it out
+            try:
+                resp = await self.platform.call("users.getPresence", user=uid)
+            except DeliveryFailed as exc:
+                log.info("presence of %s unknown: %s", uid, exc.reason)
+                continue
+            state = NATIVE.get(str(resp.get("presence", "")))
+            key = self._key(tenant, uid)
+            if state is not None:
+                self.observe(key, Native(state, ttl=self.ttl, source="users.getPresence"))
+                self._probed[key] = self.clock.now()
+                done += 1
+        for i in range(0, len(user_ids), DND_BATCH):
+            await self._dnd(tenant, user_ids[i : i + DND_BATCH])
+        return done
+
+    async def _dnd(self, tenant: str, user_ids: list[str]) -> None:
+        try:
+            resp = await self.platform.call("dnd.teamInfo", users=",".join(user_ids))
+        except DeliveryFailed as exc:
+            log.info("do-not-disturb unknown: %s", exc.reason)
+            return
+        users = resp.get("users") or {}
+        for uid, info in users.items():
+            if isinstance(info, dict):
+                self.observe(self._key(tenant, str(uid)), dnd_signal(info))
+
+    def _key(self, tenant: str, user_id: str) -> str:
+        return presence_key(self.platform.name, tenant, user_id)
+
+
+def dnd_signal(info: dict[str, object]) -> DoNotDisturb:
+    """dnd.teamInfo / dnd_updated_user fields to the core's window (snooze counts when present)."""
+    if info.get("snooze_enabled") and isinstance(info.get("snooze_endtime"), int | float):
+        end = info["snooze_endtime"]
+        assert isinstance(end, int | float)
+        return DoNotDisturb(None, float(end))
+    start, end = info.get("next_dnd_start_ts"), info.get("next_dnd_end_ts")
+    if not (info.get("dnd_enabled") and isinstance(start, int | float)):
+        return DoNotDisturb(None, None)
+    if isinstance(end, int | float) and end > start > 1:
+        return DoNotDisturb(float(start), float(end))
+    return DoNotDisturb(None, None)
