@@ -212,7 +212,13 @@ def decide(rec: PresenceRecord, now: float, policy: Policy) -> tuple[Verdict, fl
                     min(horizon, change),
                 )
             horizon = min(horizon, change)
-    recent = rec.active_at > 0 and now < rec.active_at + policy.activity_window
+    # Activity counts while it is recent and newer than what the platform last said:
+    # someone who went idle or offline after their last message is idle or offline.
+    recent = (
+        rec.active_at > rec.native_at
+        and rec.active_at > 0
+        and now < rec.active_at + policy.activity_window
+    )
     native = rec.native if now < rec.native_until else None
     if native == DND:
         return Verdict(A.BUSY, "do-not-disturb", "platform", rec.since, rec.native_at), min(
@@ -232,7 +238,7 @@ def decide(rec: PresenceRecord, now: float, policy: Policy) -> tuple[Verdict, fl
             horizon, rec.native_until
         )
     if native == OFFLINE:
-        return Verdict(A.OFFLINE, "offline", "platform", rec.since, rec.native_at), min(
+        return Verdict(A.OFFLINE, "not connected", "platform", rec.since, rec.native_at), min(
             horizon, rec.native_until
         )
     if rec.native is not None:

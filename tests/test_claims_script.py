@@ -1,0 +1,60 @@
+"""The claims walk-through runs in a real `groupcast shell` process and prints exactly what we expect.
+
+Regenerate the expected transcript after a deliberate change with UPDATE_GOLDEN=1.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+SCRIPTS = Path(__file__).parent / "scripts"
+NOW = "2026-01-05T09:00:00+00:00"
+
+
+def run_shell(tmp_path: Path, *extra: str) -> str:
+    env = {**os.environ, "DATABASE_URL": f"sqlite://{tmp_path}/shell.sqlite3", "RANDOM_SEED": "7"}
+    env.pop("REDIS_URL", None)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bots.cli",
+            "shell",
+            "--script",
+            str(SCRIPTS / "claims.shell"),
+            "--now",
+            NOW,
+            *extra,
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
+        cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == "", done.stderr
+    return done.stdout
+
+
+def test_the_claims_script_prints_the_expected_transcript(tmp_path: Path) -> None:
+    out = run_shell(tmp_path)
+    golden = SCRIPTS / "claims.expected"
+    if os.environ.get("UPDATE_GOLDEN") == "1":
+        golden.write_text(out, encoding="utf-8")
+    assert out == golden.read_text(encoding="utf-8")
+
+
+def test_json_mode_prints_one_object_a_line_with_to_kind_text(tmp_path: Path) -> None:
+    lines = run_shell(tmp_path, "--json").splitlines()
+    objects = [json.loads(line) for line in lines]
+    assert objects and all({"to", "kind", "text"} <= o.keys() for o in objects)
+    assert {o["kind"] for o in objects} >= {"dm", "channel", "ephemeral"}
+    assert not any(
+        w in o["text"] for o in objects for w in ("<!channel>", "<!here>", "<!everyone>")
+    )
