@@ -23,6 +23,7 @@ from core.store.models import (
     Strategy,
     Subscription,
 )
+from core.store.queries import column_ints
 
 if TYPE_CHECKING:
     from core.engine import Engine
@@ -36,7 +37,7 @@ class CommunityAdmin:
 
     async def run(self, who: Who, cmd: CommunityCommand, place: Place) -> Message:
         if cmd.action == "list":
-            return await self.list(who)
+            return await self.list_all(who)
         usage = USAGE[f"community {cmd.action}"]
         if cmd.action == "create":
             return await self.create(who, cmd)
@@ -61,7 +62,7 @@ class CommunityAdmin:
 
     # -- reading ----------------------------------------------------------------------
 
-    async def list(self, who: Who) -> Message:
+    async def list_all(self, who: Who) -> Message:
         communities = await Community.filter(tenant_id=who.tenant_id).order_by("handle")
         if not communities:
             return Message.of("No communities yet. Start one: /community create <handle> [title]")
@@ -180,9 +181,10 @@ class CommunityAdmin:
             )
         contacts = await self._contacts(who, cmd.users, create=True)
         existing = set(
-            await Membership.filter(
-                community_id=c.id, contact_id__in=[x.id for x in contacts]
-            ).values_list("contact_id", flat=True)
+            await column_ints(
+                Membership.filter(community_id=c.id, contact_id__in=[x.id for x in contacts]),
+                "contact_id",
+            )
         )
         added = [x for x in contacts if x.id not in existing]
         async with in_transaction(Community._meta.default_connection):
@@ -208,9 +210,7 @@ class CommunityAdmin:
         self._owner(role, c, "remove people")
         contacts = await self._contacts(who, cmd.users, create=False)
         owners = set(
-            await Membership.filter(community_id=c.id, role=Role.OWNER).values_list(
-                "contact_id", flat=True
-            )
+            await column_ints(Membership.filter(community_id=c.id, role=Role.OWNER), "contact_id")
         )
         if owners and owners <= {x.id for x in contacts}:
             raise CommandError(
@@ -313,8 +313,8 @@ class CommunityAdmin:
             )
 
     async def _last_owner(self, c: Community, contact_id: int) -> bool:
-        owners = await Membership.filter(community_id=c.id, role=Role.OWNER).values_list(
-            "contact_id", flat=True
+        owners = await column_ints(
+            Membership.filter(community_id=c.id, role=Role.OWNER), "contact_id"
         )
         return list(owners) == [contact_id]
 

@@ -19,6 +19,7 @@ from core.clock import Clock, to_datetime
 from core.grouping import Member
 from core.ports import Button, DeliveryFailed, Mention, Message, Platform
 from core.store.models import Delivery, DeliveryState, Mode, Request
+from core.store.queries import column_ints
 
 log = logging.getLogger(__name__)
 
@@ -92,11 +93,14 @@ class Outbox:
             for m in targets
         ]
         await Delivery.bulk_create(rows)
-        ids = await Delivery.filter(
-            request_id=request.id,
-            target_id__in=[m.contact_id for m in targets],
-            state=DeliveryState.PENDING,
-        ).values_list("id", flat=True)
+        ids = await column_ints(
+            Delivery.filter(
+                request_id=request.id,
+                target_id__in=[m.contact_id for m in targets],
+                state=DeliveryState.PENDING,
+            ),
+            "id",
+        )
         return [int(i) for i in ids]
 
     async def dispatch(self, ids: Iterable[int]) -> list[int]:
@@ -169,16 +173,20 @@ class Outbox:
     async def due(self) -> list[int]:
         """Pending deliveries nobody holds: new after a crash, or waiting out a backoff."""
         now = to_datetime(self.clock.now())
-        ids = await Delivery.filter(
-            Q(claimed_until__isnull=True) | Q(claimed_until__lt=now), state=DeliveryState.PENDING
-        ).values_list("id", flat=True)
+        ids = await column_ints(
+            Delivery.filter(
+                Q(claimed_until__isnull=True) | Q(claimed_until__lt=now),
+                state=DeliveryState.PENDING,
+            ),
+            "id",
+        )
         return [int(i) for i in ids]
 
     async def expired(self) -> list[int]:
         """Sent asks whose time is up; each is claimed by flipping its state, so one worker wins."""
         now = to_datetime(self.clock.now())
-        ids = await Delivery.filter(state=DeliveryState.SENT, expires_at__lte=now).values_list(
-            "id", flat=True
+        ids = await column_ints(
+            Delivery.filter(state=DeliveryState.SENT, expires_at__lte=now), "id"
         )
         won = []
         for did in ids:

@@ -10,6 +10,7 @@ from core.clock import to_epoch
 from core.grouping import Member
 from core.ports import Actor
 from core.store.models import OPEN_DELIVERY, Community, Contact, Delivery, Membership, Role, Tenant
+from core.store.queries import column_strs
 
 
 def presence_key(platform: str, tenant: str, user_id: str) -> str:
@@ -73,8 +74,8 @@ class Directory:
         return await Community.get_or_none(tenant_id=tenant_id, handle=handle)
 
     async def role(self, community_id: int, contact_id: int) -> Role | None:
-        got = await Membership.filter(community_id=community_id, contact_id=contact_id).values_list(
-            "role", flat=True
+        got = await column_strs(
+            Membership.filter(community_id=community_id, contact_id=contact_id), "role"
         )
         return Role(got[0]) if got else None
 

@@ -37,6 +37,7 @@ from core.store.models import (
     RequestState,
 )
 from core.store.models import Resolution as ResolutionAudit
+from core.store.queries import column_ints, column_strs
 from core.subscriptions import Notifier
 
 log = logging.getLogger(__name__)
@@ -385,11 +386,11 @@ class Engine:
         accepted = await Delivery.filter(
             request_id=request.id, state=DeliveryState.ACCEPTED
         ).count()
-        if request.mode in (Mode.ONE, Mode.SOME) and accepted >= request.wanted:
-            if await Request.filter(id=request.id, state=RequestState.OPEN).update(
-                state=RequestState.FULFILLED, closed_at=now
-            ):
-                await self._withdraw(request, me)
+        enough = request.mode in (Mode.ONE, Mode.SOME) and accepted >= request.wanted
+        if enough and await Request.filter(id=request.id, state=RequestState.OPEN).update(
+            state=RequestState.FULFILLED, closed_at=now
+        ):
+            await self._withdraw(request, me)
         await self._tell(
             request,
             Message.of(me, f" accepted your ask in @{request.community.handle}: ", request.text),
@@ -397,9 +398,12 @@ class Engine:
         return Message.of(f"Accepted. {request.requester.display_name} has been told.")
 
     async def _withdraw(self, request: Request, taker: Mention) -> None:
-        open_ids = await Delivery.filter(
-            request_id=request.id, state__in=(DeliveryState.PENDING, DeliveryState.SENT)
-        ).values_list("id", flat=True)
+        open_ids = await column_ints(
+            Delivery.filter(
+                request_id=request.id, state__in=(DeliveryState.PENDING, DeliveryState.SENT)
+            ),
+            "id",
+        )
         for did in open_ids:
             if await self.outbox.settle(int(did), DeliveryState.WITHDRAWN):
                 await self.outbox.retitle(int(did), f"Taken by @{taker.name}.")
@@ -448,7 +452,7 @@ class Engine:
             request_id=request.id, state=DeliveryState.ACCEPTED
         ).count()
         need = request.wanted - accepted - open_left
-        tried = await Delivery.filter(request_id=request.id).values_list("target_id", flat=True)
+        tried = await column_ints(Delivery.filter(request_id=request.id), "target_id")
         if need > 0 and len(tried) < self.settings.max_attempts:
             community = request.community
             roster = await self.directory.roster(
@@ -505,7 +509,7 @@ class Engine:
         request.state = state
 
     async def _tenant_ext(self, request: Request) -> str:
-        got = await Request.filter(id=request.id).values_list("tenant__external_id", flat=True)
+        got = await column_strs(Request.filter(id=request.id), "tenant__external_id")
         return str(got[0])
 
     async def _tell(self, request: Request, message: Message) -> None:

@@ -13,6 +13,7 @@ from core.ports import DeliveryFailed, Mention, Message, Part
 from core.presence.availability import Availability
 from core.presence.monitor import Change
 from core.store.models import Community, Contact, LiveView, Membership, Subscription, Tenant
+from core.store.queries import column_strs
 
 if TYPE_CHECKING:
     from core.engine import Engine
@@ -134,9 +135,12 @@ class Notifier:
 
     async def viewers(self, tenant: str, community_ids: set[int]) -> set[str]:
         """Everyone who sees these communities' availability (members), for home tabs."""
-        uids = await Membership.filter(
-            community_id__in=list(community_ids), contact__tenant__external_id=tenant
-        ).values_list("contact__user_id", flat=True)
+        uids = await column_strs(
+            Membership.filter(
+                community_id__in=list(community_ids), contact__tenant__external_id=tenant
+            ),
+            "contact__user_id",
+        )
         return {str(u) for u in uids}
 
     def key(self, tenant: str, user_id: str) -> str:

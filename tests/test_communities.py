@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 from bots.shell.testing import Workspace
 from core.ports import Actor
-from core.store.models import Community, Contact, Delivery, Membership, Request, Subscription
+from core.store.models import Community, Delivery, Membership, Request, Subscription
 
 
 async def snapshot() -> tuple[object, ...]:

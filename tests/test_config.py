@@ -12,7 +12,7 @@ from core.config import ConfigError, load_settings, require
 
 def test_a_malformed_setting_names_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PORT", "eighty")
-    with pytest.raises(ConfigError, match="^PORT: "):
+    with pytest.raises(ConfigError, match=r"^PORT: "):
         load_settings()
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import sys
 from datetime import datetime
 from typing import TextIO
@@ -44,7 +45,7 @@ async def run_shell(
         say(BANNER)
         while True:
             try:
-                raw = input(f"{session.user}> ")
+                raw = await asyncio.to_thread(input, f"{session.user}> ")
             except EOFError:
                 print()
                 return 0

@@ -14,6 +14,7 @@ from core.engine import Engine
 from core.ports import Actor, Place
 from core.presence.signals import DND, IDLE, OFFLINE, ONLINE, DoNotDisturb
 from core.store.models import Community, Contact, Membership, Role, Tenant
+from core.store.queries import column_strs
 
 CHANNEL = "general"
 SEED_PEOPLE = ("alice", "bob", "carol", "dave", "erin")
@@ -70,7 +71,7 @@ class ShellSession:
                         community_id=community.id, contact_id=contact.id, role=role
                     )
             await Tenant.filter(id=tenant_id).update(name="groupcast shell")
-        for uid in await Contact.filter(tenant_id=tenant_id).values_list("user_id", flat=True):
+        for uid in await column_strs(Contact.filter(tenant_id=tenant_id), "user_id"):
             key = presence_key("shell", TENANT, str(uid))
             self.engine.tracked.add(key)
             self.engine.monitor.native(key, OFFLINE if uid == "erin" else ONLINE)
@@ -94,9 +95,9 @@ class ShellSession:
             self.platform.emit(Outbound(self.user, "ephemeral", reply.plain()))
         else:
             self.platform.emit(Outbound(f"#{CHANNEL}", "channel", f"{self.user}: {text}"))
-            reply = await self.engine.message(self.actor(), text, Place(CHANNEL, None, None))
-            if reply is not None:
-                await self.platform.post(TENANT, CHANNEL, reply)
+            answer = await self.engine.message(self.actor(), text, Place(CHANNEL, None, None))
+            if answer is not None:
+                await self.platform.post(TENANT, CHANNEL, answer)
         await self.engine.drain()
         return True
 
@@ -141,10 +142,8 @@ class ShellSession:
     async def users(self) -> None:
         tenant_id = await self.engine.directory.tenant_id("shell", TENANT)
         now = self.clock.now()
-        for uid in (
-            await Contact.filter(tenant_id=tenant_id)
-            .order_by("user_id")
-            .values_list("user_id", flat=True)
+        for uid in await column_strs(
+            Contact.filter(tenant_id=tenant_id).order_by("user_id"), "user_id"
         ):
             verdict = self.engine.monitor.verdict(presence_key("shell", TENANT, str(uid)))
             me = " (you)" if uid == self.user else ""

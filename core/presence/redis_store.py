@@ -29,7 +29,7 @@ class RedisPresenceStore:
             return
         message = json.dumps({"o": self.origin, "r": records}, separators=(",", ":"))
         async with self._redis.pipeline(transaction=False) as pipe:
-            pipe.hset(self._hash, mapping=dict(records))
+            pipe.hset(self._hash, mapping=dict(records))  # type: ignore[arg-type]  # redis-py types mapping invariantly
             pipe.publish(self._channel, message)
             await pipe.execute()
 
@@ -38,7 +38,7 @@ class RedisPresenceStore:
         if not wanted:
             return {}
         values = await self._redis.hmget(self._hash, wanted)
-        return {k: v for k, v in zip(wanted, values, strict=True) if v is not None}
+        return {k: str(v) for k, v in zip(wanted, values, strict=True) if v is not None}
 
     async def feed(self) -> AsyncIterator[tuple[str, str]]:
         pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
@@ -51,7 +51,7 @@ class RedisPresenceStore:
                 for item in body["r"].items():
                     yield item
         finally:
-            await pubsub.aclose()
+            await pubsub.aclose()  # type: ignore[no-untyped-call]
 
     async def claim(self, token: str, ttl: float) -> bool:
         ok = await self._redis.set(self._claims + token, self.origin, nx=True, px=int(ttl * 1000))

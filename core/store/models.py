@@ -224,8 +224,8 @@ class Resolution(Model):
     )
     created_at = fields.DatetimeField()
     strategy = fields.CharField(max_length=16)
-    chosen = fields.JSONField()
-    skipped = fields.JSONField()
+    chosen: list[int] = fields.JSONField()
+    skipped: list[list[object]] = fields.JSONField()
     request_id: int
 
     class Meta:
