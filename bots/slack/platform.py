@@ -84,11 +84,10 @@ class SlackPlatform:
 
     # -- calls ------------------------------------------------------------------------
 
-    async def call(
-        self, method: str, channel: str | None = None, **args: Any
-    ) -> AsyncSlackResponse:
+    async def call(self, method: str, /, **args: Any) -> AsyncSlackResponse:
         """One paced Web API call; Slack's failures become DeliveryFailed."""
-        await self.pacer.acquire(method, channel)
+        channel = args.get("channel")
+        await self.pacer.acquire(method, channel if isinstance(channel, str) else None)
         try:
             if method in JSON_METHODS:
                 return await self.client.api_call(method, json=args)
