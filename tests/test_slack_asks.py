@@ -26,7 +26,7 @@ async def test_ask_one_sends_one_dm_with_buttons(world: World) -> None:
     answer = await world.command(ALICE, "/ask-available", "frontend can someone review #12?")
     assert "Asked" in answer
     (target,) = asked(world)
-    ((ref, dm),) = world.dms(target)
+    ((_ref, dm),) = world.dms(target)
     assert f"<@{ALICE}>" in dm["text"] and "@frontend" in dm["text"] and "review #12" in dm["text"]
     assert set(buttons(dm)) == {"groupcast_accept", "groupcast_decline"}
     assert world.slack.calls_to("users.getPresence"), "candidates are probed before asking"
