@@ -170,3 +170,32 @@ async def test_tenants_are_isolated(world: World) -> None:
     await world.press(BOB, "groupcast_accept", buttons(dm)["groupcast_accept"], ref, team=TEAM_B)
     assert await Delivery.filter(state=DeliveryState.ACCEPTED).count() == 0
     assert any("isn't addressed to you" in str(e["text"]) for e in world.slack.ephemeral)
+
+
+async def test_presence_events_feed_monitor_only_for_tracked(world: World) -> None:
+    await community(world)
+    key = world.engine.notifier.key(sp.DEFAULT_TEAM_ID, BOB)
+    await world.event(
+        sp.dnd_updated_user(
+            BOB,
+            next_dnd_start_ts=int(world.clock.now()) - 60,
+            next_dnd_end_ts=int(world.clock.now()) + 3600,
+        )
+    )
+    assert world.engine.monitor.verdict(key).reason == "do-not-disturb"
+    await world.event(sp.dnd_updated_user(BOB, dnd_enabled=False))
+    await world.event(sp.user_status_changed(CAROL, "on vacation", ":palm_tree:"))
+    assert (
+        world.engine.monitor.availability(
+            world.engine.notifier.key(sp.DEFAULT_TEAM_ID, CAROL)
+        ).value
+        == "offline"
+    )
+    await world.event(sp.user_huddle_changed(DAVE))
+    assert (
+        "huddle"
+        in world.engine.monitor.verdict(world.engine.notifier.key(sp.DEFAULT_TEAM_ID, DAVE)).reason
+    )
+    before = len(world.engine.monitor)
+    await world.event(sp.user_status_changed("U0STRANGER", "lunch"))
+    assert len(world.engine.monitor) == before
