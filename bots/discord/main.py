@@ -40,7 +40,7 @@ def point_at(settings: Settings) -> None:
 
 async def message_content_enabled(token: str) -> bool:
     """Whether the portal grants Message Content, so we never ask for what gets us closed (4014)."""
-    probe = discord.Client(intents=discord.Intents.none())
+    probe = discord.Client(intents=discord.Intents(guilds=True))  # never connects
     async with probe:
         await probe.login(token)
         flags = probe.application_flags
