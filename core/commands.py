@@ -38,7 +38,8 @@ COMMANDS = ("ask-available", "community", "available", "away", "busy", "hours")
 HANDLE_RE = re.compile(r"^[a-z0-9_-]{2,32}$")
 USER_RE = re.compile(r"^<@!?([A-Za-z0-9]+)(?:\|[^>]*)?>$|^@([A-Za-z0-9._-]{1,64})$")
 GROUP_RE = re.compile(r"^<group:([A-Za-z0-9]+)(?:\|[^>]*)?>$")
-DURATION_RE = re.compile(r"(\d+)\s*(w|d|h|m|s)")
+DURATION_RE = re.compile(r"([0-9]+)\s*(w|d|h|m|s)")
+SMALL_NUMBER_RE = re.compile(r"[0-9]{1,3}")
 HOURS_RE = re.compile(r"^(\d{1,2}):(\d{2})-(\d{1,2}):(\d{2})$")
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 SET_KEYS = {
@@ -143,6 +144,8 @@ def parse_duration(word: str) -> float | None:
     parts = DURATION_RE.findall(w)
     if not parts or "".join(f"{n}{u}" for n, u in parts) != w.replace(" ", ""):
         return None
+    if any(len(n) > 9 for n, _ in parts):
+        return float("inf")  # a duration, just far too long: refused by range, never overflowed
     unit = {"w": 604800, "d": 86400, "h": 3600, "m": 60, "s": 1}
     return float(sum(int(n) * unit[u] for n, u in parts))
 
@@ -170,7 +173,7 @@ def _ask(words: list[str], text: str) -> Ask:
             mode = Mode.EVERYONE
         elif flag == "--count":
             raw = inline or (rest.pop(0) if rest else "")
-            if not raw.isdigit() or not 1 <= int(raw) <= 100:
+            if not SMALL_NUMBER_RE.fullmatch(raw) or not 1 <= int(raw) <= 100:
                 raise CommandError("--count takes a number from 1 to 100", usage)
             mode, count = Mode.SOME, int(raw)
         else:
@@ -246,7 +249,9 @@ def _community(words: list[str], text: str) -> CommunityCommand:
         raise CommandError(f"strategy is one of {', '.join(SET_KEYS['strategy'])}", usage)
     if setting == "mention" and value.lower() not in SET_KEYS["mention"]:
         raise CommandError("mention is one of one, available, everyone", usage)
-    if setting == "capacity" and (not value.isdigit() or not 1 <= int(value) <= 100):
+    if setting == "capacity" and (
+        not SMALL_NUMBER_RE.fullmatch(value) or not 1 <= int(value) <= 100
+    ):
         raise CommandError("capacity is a number from 1 to 100", usage)
     if setting == "owner":
         ref = _user(value, usage)

@@ -779,17 +779,9 @@ class TestWire:
         await store.close()
 
 
-# -- known bugs ---------------------------------------------------------------------------
-
-STALE_HORIZON_BUG = (
-    "decide() (core/presence/record.py, the `if recent:` branch, ~line 233) returns "
-    "min(horizon, until, rec.native_until) even when native_until has already passed, so the "
-    "verdict 'holds until' a moment in the past; the monitor then never schedules the end of "
-    "the activity window and expire() misses the available -> unknown change"
-)
+# -- activity outliving stale presence ----------------------------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason=STALE_HORIZON_BUG)
 def test_activity_after_stale_presence_holds_until_the_window_ends() -> None:
     rec = record(native=ONLINE, native_at=NOW - 400, ttl=300, active_at=NOW - 10)
     v, holds_until = decide(rec, NOW, POLICY)
@@ -797,7 +789,6 @@ def test_activity_after_stale_presence_holds_until_the_window_ends() -> None:
     assert holds_until == NOW - 10 + POLICY.activity_window  # actually NOW - 100, in the past
 
 
-@pytest.mark.xfail(strict=True, reason=STALE_HORIZON_BUG)
 def test_activity_after_stale_presence_wears_off_on_expire(
     monitor: PresenceMonitor, clock: ManualClock
 ) -> None:

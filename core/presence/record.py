@@ -230,8 +230,10 @@ def decide(rec: PresenceRecord, now: float, policy: Policy) -> tuple[Verdict, fl
         )
     if recent:
         until = rec.active_at + policy.activity_window
+        if now < rec.native_until:  # fresh native presence may take over before activity wears off
+            until = min(until, rec.native_until)
         return Verdict(A.AVAILABLE, "active just now", "activity", rec.since, rec.active_at), min(
-            horizon, until, rec.native_until
+            horizon, until
         )
     if native == IDLE:
         return Verdict(A.IDLE, "away", "platform", rec.since, rec.native_at), min(
