@@ -29,7 +29,7 @@ def test_render_pings_only_named_people_and_defuses_mass_mentions() -> None:
     assert text.startswith("<@42> says ")
     for mass in ("@everyone", "@here", "<@&", "<@730000000000000009>"):
         assert mass not in text
-    assert allowed.to_dict() == {"parse": [], "users": [42], "replied_user": False}
+    assert allowed.to_dict() == {"parse": [], "users": [42]}
 
 
 def test_render_clips_to_discords_limit() -> None:
