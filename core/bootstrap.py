@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import signal
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -71,14 +72,26 @@ async def running(
     await open_db(settings.database_url, migrate_first=migrate)
     engine = build_engine(settings, platform, clock)
     tasks: list[asyncio.Task[None]] = []
+    term = _on_sigterm(engine, tasks)
     try:
         await engine.start()
         tasks.append(asyncio.create_task(engine.monitor.follow()))
         if tick_every:
             tasks.append(asyncio.create_task(_ticking(engine, tick_every)))
-        yield engine
+        try:
+            yield engine
+        except asyncio.CancelledError:
+            if not term.is_set():
+                raise
+            log.warning("SIGTERM: in-flight deliveries finished, the rest handed back; exiting")
+        finally:
+            term.set()  # from here on SIGTERM no longer cancels the caller
         await engine.drain()
     finally:
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            asyncio.get_running_loop().remove_signal_handler(signal.SIGTERM)
+        with contextlib.suppress(Exception):
+            await engine.outbox.hand_back()
         for task in tasks:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -86,6 +99,32 @@ async def running(
         await engine.monitor.flush()
         await engine.monitor.store.close()
         await close_db()
+
+
+def _on_sigterm(engine: Engine, tasks: list[asyncio.Task[None]]) -> asyncio.Event:
+    """SIGTERM drains: claim nothing new, let in-flight sends finish, then stop the caller.
+
+    The caller (an adapter's serve loop, the shell's script) is cancelled only after the
+    drain, so `running` can swallow that cancellation and the process exits 0.
+    """
+    term = asyncio.Event()
+    main = asyncio.current_task()
+
+    async def drain_then_stop() -> None:
+        await engine.drain()
+        if main is not None and not term.is_set():
+            term.set()
+            main.cancel()
+
+    def handler() -> None:
+        if engine.outbox.stopping:
+            return
+        engine.outbox.stopping = True
+        tasks.append(asyncio.create_task(drain_then_stop()))
+
+    with contextlib.suppress(NotImplementedError, RuntimeError):  # not on Windows or off-thread
+        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, handler)
+    return term
 
 
 async def _ticking(engine: Engine, every: float) -> None:

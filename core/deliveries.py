@@ -80,6 +80,7 @@ class Outbox:
         self.clock = clock
         self.timeout = timeout
         self.worker = uuid.uuid4().hex[:16]
+        self.stopping = False  # set on SIGTERM: finish what is claimed, claim nothing new
         self._gate = asyncio.Semaphore(CONCURRENCY)
 
     async def record(self, request: Request, targets: Sequence[Member]) -> list[int]:
@@ -133,7 +134,7 @@ class Outbox:
 
     async def _send(self, did: int, ctx: AskContext, user_id: str) -> bool | None:
         """True sent, False failed for good, None not ours or to retry later."""
-        if not await self._claim(did):
+        if self.stopping or not await self._claim(did):
             return None
         try:
             ref = await self.platform.send_direct(ctx.tenant, user_id, ask_message(ctx, did))
@@ -169,6 +170,12 @@ class Outbox:
             claimed_until=to_datetime(self.clock.now() + backoff),
         )
         return None
+
+    async def hand_back(self) -> int:
+        """Release this worker's unsent claims so another process need not wait out the lease."""
+        return await Delivery.filter(claimed_by=self.worker, state=DeliveryState.PENDING).update(
+            claimed_by=None, claimed_until=None
+        )
 
     async def due(self) -> list[int]:
         """Pending deliveries nobody holds: new after a crash, or waiting out a backoff."""
