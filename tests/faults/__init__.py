@@ -1,0 +1,1 @@
+"""Helpers for the fault tests: a cuttable TCP proxy, seeding, and real-process runners."""
