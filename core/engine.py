@@ -23,7 +23,7 @@ from core.commands import Ask, CommandError, CommunityCommand, SetAvailability, 
 from core.deliveries import Outbox
 from core.directory import Directory, Who, presence_key
 from core.grouping import Member, Resolution, Skip, order, resolve
-from core.ports import Actor, Button, Mention, Message, Part, Place, Platform
+from core.ports import Actor, Button, DeliveryFailed, Mention, Message, Part, Place, Platform
 from core.presence.availability import Availability
 from core.presence.monitor import Change, PresenceMonitor
 from core.presence.signals import Activity, ClearHours, Override, Signal, WorkingHours
@@ -513,12 +513,26 @@ class Engine:
         return str(got[0])
 
     async def _tell(self, request: Request, message: Message) -> None:
-        """Follow-ups go where the request came from: its thread, or the requester's DMs."""
+        """Follow-ups go back to the thread of a channel mention, else to the requester's DMs.
+
+        A slash command's channel is only where it was typed: telling the outcome there would
+        make a private ask public. If the thread refuses the post, the DM still carries it.
+        """
         tenant = await self._tenant_ext(request)
-        if request.origin_channel:
-            await self.platform.post(tenant, request.origin_channel, message, request.origin_thread)
-        else:
+        if request.origin_channel and request.origin_thread:
+            try:
+                await self.platform.post(
+                    tenant, request.origin_channel, message, request.origin_thread
+                )
+                return
+            except DeliveryFailed as exc:
+                log.info(
+                    "thread follow-up refused (%s); telling the requester directly", exc.reason
+                )
+        try:
             await self.platform.send_direct(tenant, request.requester.user_id, message)
+        except DeliveryFailed as exc:
+            log.warning("could not tell requester of request %s: %s", request.id, exc.reason)
 
     # -- availability -----------------------------------------------------------------
 

@@ -11,7 +11,7 @@ from core.clock import ManualClock
 from core.commands import parse_duration
 from core.directory import presence_key
 from core.engine import Engine
-from core.ports import Actor, Place
+from core.ports import Actor, Message, Place
 from core.presence.signals import DND, IDLE, OFFLINE, ONLINE, DoNotDisturb
 from core.store.models import Community, Contact, Membership, Role, Tenant
 from core.store.queries import column_strs
@@ -94,8 +94,8 @@ class ShellSession:
             reply = await self.engine.command(self.actor(), name, rest, Place())
             self.platform.emit(Outbound(self.user, "ephemeral", reply.plain()))
         else:
-            self.platform.emit(Outbound(f"#{CHANNEL}", "channel", f"{self.user}: {text}"))
-            answer = await self.engine.message(self.actor(), text, Place(CHANNEL, None, None))
+            posted = await self.platform.post(TENANT, CHANNEL, Message.of(f"{self.user}: {text}"))
+            answer = await self.engine.message(self.actor(), text, Place(CHANNEL, posted, None))
             if answer is not None:
                 await self.platform.post(TENANT, CHANNEL, answer)
         await self.engine.drain()
