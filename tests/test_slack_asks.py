@@ -33,14 +33,14 @@ async def test_ask_one_sends_one_dm_with_buttons(world: World) -> None:
 
 
 async def test_accept_tells_requester_and_edits_dm(world: World) -> None:
-    """Accept settles the delivery, edits the DM and tells the requester in the origin channel."""
+    """Accept settles the delivery, edits the DM and tells the requester privately."""
     await community(world)
     await world.command(ALICE, "/ask-available", "frontend deploy help")
     (target,) = asked(world)
     ((ref, dm),) = world.dms(target)
     await world.press(target, "groupcast_accept", buttons(dm)["groupcast_accept"], ref)
     assert world.slack.messages[tuple(ref.split(":"))].get("edited")  # type: ignore[arg-type]
-    assert any("accepted your ask" in m["text"] for m in world.channel_posts())
+    assert any("accepted your ask" in m["text"] for _, m in world.dms(ALICE))
     assert await Delivery.filter(state=DeliveryState.ACCEPTED).count() == 1
 
 
@@ -85,7 +85,7 @@ async def test_timeout_moves_to_next(world: World) -> None:
     assert len(asked(world)) == 2
     ((ref, _),) = world.dms(first)
     assert "expired" in world.slack.messages[tuple(ref.split(":"))]["text"]  # type: ignore[arg-type]
-    assert any("did not answer" in m["text"] for m in world.channel_posts(CHANNEL))
+    assert any("did not answer" in m["text"] for _, m in world.dms(ALICE)), "a command's outcome is told privately"
 
 
 async def test_bad_command_gets_usage_and_never_raises(world: World) -> None:
