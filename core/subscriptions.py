@@ -20,6 +20,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+NOTIFY_CLAIM_SECONDS = 10.0  # the same transition seen by two processes arrives well within this
+
 
 class Notifier:
     """Turns a batch of presence changes into one message per subscriber and view refreshes."""
@@ -66,7 +68,11 @@ class Notifier:
             "id", "subscriber_id", "subscriber__user_id", "community_id", "once"
         )
         for sub_id, subscriber_id, subscriber_uid, community_id, once in subs:
-            changed = [c for c in moved[community_id] if c != subscriber_id]
+            changed = [
+                c
+                for c in moved[community_id]
+                if c != subscriber_id and await self._first(sub_id, people[names[c][0]])
+            ]
             if not changed:
                 continue
             handle = handles[community_id]
@@ -80,7 +86,8 @@ class Notifier:
                     continue
                 parts: list[Part] = [f"Someone in @{handle} is available now: "]
                 parts += self._list(now_free, names)
-                await Subscription.filter(id=sub_id).delete()
+                if not await Subscription.filter(id=sub_id).delete():
+                    continue  # another process took this one-off subscription first
             else:
                 parts = [f"@{handle}: "]
                 for i, c in enumerate(changed):
@@ -95,6 +102,15 @@ class Notifier:
         await self.engine.platform.views_changed(tenant, set(people), set(moved))
         for view in await LiveView.filter(community_id__in=list(moved)):
             await self.refresh_live_view(view)
+
+    async def _first(self, sub_id: int, change: Change) -> bool:
+        """Several processes may see the same platform event (shards, a prober and an event);
+        a shared claim per subscription and transition lets exactly one of them tell."""
+        token = f"notify:{sub_id}:{change.key}:{change.old.value}>{change.new.availability.value}"
+        try:
+            return await self.engine.monitor.store.claim(token, NOTIFY_CLAIM_SECONDS)
+        except Exception:  # store unreachable: a repeat is better than silence
+            return True
 
     @staticmethod
     def _list(ids: list[int], names: dict[int, tuple[str, str]]) -> list[Part]:
