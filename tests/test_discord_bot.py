@@ -286,7 +286,7 @@ async def test_decline_moves_on_to_the_next_member_and_edits_the_dm(harness: Har
     told = await h.until(
         lambda: [
             c
-            for c in h.answered("POST", rf"^/channels/{CHANNEL}/messages$")
+            for c in h.dms(ALICE)  # a command's follow-ups are private: the requester's DMs
             if "declined" in c.json["content"]
         ],
         "the requester told",
@@ -319,7 +319,7 @@ async def test_cannot_send_50007_moves_on_and_tells_the_requester(harness: Harne
     told = await h.until(
         lambda: [
             c
-            for c in h.answered("POST", rf"^/channels/{CHANNEL}/messages$")
+            for c in h.dms(ALICE)  # a command's follow-ups are private: the requester's DMs
             if "reached" in c.json["content"]
         ],
         "the requester told",
