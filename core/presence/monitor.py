@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import heapq
 import logging
 from collections.abc import Callable, Iterable
@@ -24,6 +25,8 @@ from core.presence.signals import (
 from core.presence.store import PresenceStore
 
 log = logging.getLogger(__name__)
+
+FOLLOW_RETRY_SECONDS = 0.5  # how soon a lost feed is retried: rejoining is cheap, one SUBSCRIBE
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,9 +212,14 @@ class PresenceMonitor:
         return len(batch)
 
     async def follow(self) -> None:
-        """Apply other processes' writes as they arrive (run as a task)."""
-        async for key, wire in self.store.feed():
-            self._adopt(key, wire)
+        """Apply other processes' writes as they arrive (run as a task); rejoin after an outage."""
+        while True:
+            try:
+                async for key, wire in self.store.feed():
+                    self._adopt(key, wire)
+            except Exception as exc:  # the store went away: warn once, resubscribe when back
+                self._warn_down(exc)
+            await asyncio.sleep(FOLLOW_RETRY_SECONDS)
 
     def _warn_down(self, exc: Exception) -> None:
         if not self._store_down:
