@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from tortoise import Tortoise
+from tortoise.exceptions import DBConnectionError
 from tortoise.migrations.api import migrate as migrate_api
+
+from core.config import ConfigError
 
 MODELS = "core.store.models"
 MIGRATIONS = "core.store.migrations"
@@ -32,9 +37,19 @@ def tortoise_config(url: str) -> dict[str, Any]:
     }
 
 
+@contextmanager
+def reachable() -> Iterator[None]:
+    """An unreachable database stops start-up with one line (via ConfigError), not a traceback."""
+    try:
+        yield
+    except (OSError, TimeoutError, DBConnectionError) as exc:
+        raise ConfigError(f"DATABASE_URL: cannot reach the database ({exc})") from None
+
+
 async def migrate(url: str) -> None:
     """Bring the schema up to date (idempotent)."""
-    await migrate_api(config=tortoise_config(url))
+    with reachable():
+        await migrate_api(config=tortoise_config(url))
     await Tortoise.close_connections()
 
 
