@@ -30,13 +30,18 @@ class Process:
     """One `groupcast ...` process whose standard output is a slow sink the test drains."""
 
     def __init__(
-        self, args: list[str], env: Mapping[str, str], cwd: Path, stdin_text: str = ""
+        self,
+        args: list[str],
+        env: Mapping[str, str],
+        cwd: Path,
+        stdin_text: str = "",
+        module: str = "bots.cli",
     ) -> None:
         read_fd, write_fd = os.pipe()
         self._err = tempfile.TemporaryFile(dir=cwd)  # noqa: SIM115 - lives as long as the process
         fcntl.fcntl(read_fd, fcntl.F_SETPIPE_SZ, PIPE_BYTES)
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "bots.cli", *args],
+            [sys.executable, "-m", module, *args],
             stdin=subprocess.PIPE,
             stdout=write_fd,
             stderr=self._err,
@@ -51,6 +56,11 @@ class Process:
         assert self.proc.stdin is not None
         self.proc.stdin.write(stdin_text.encode())
         self.proc.stdin.close()
+
+    @classmethod
+    def module(cls, name: str, env: Mapping[str, str], cwd: Path) -> Process:
+        """A helper module of tests/faults run as its own process."""
+        return cls([], env, cwd, module=name)
 
     def read_until(self, done: Any, deadline: float) -> bool:
         """Read lines until `done(lines)` holds, EOF, or the deadline (monotonic) passes."""
