@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from core.store.models import Delivery, DeliveryState
-from tests.slack_fixtures import ALICE, BOB, CAROL, CHANNEL, DAVE, World, buttons, world
+from tests.slack_fixtures import ALICE, BOB, CAROL, DAVE, World, buttons, world
 
 __all__ = ["world"]
 
