@@ -85,7 +85,9 @@ async def test_timeout_moves_to_next(world: World) -> None:
     assert len(asked(world)) == 2
     ((ref, _),) = world.dms(first)
     assert "expired" in world.slack.messages[tuple(ref.split(":"))]["text"]  # type: ignore[arg-type]
-    assert any("did not answer" in m["text"] for _, m in world.dms(ALICE)), "a command's outcome is told privately"
+    assert any("did not answer" in m["text"] for _, m in world.dms(ALICE)), (
+        "a command's outcome is told privately"
+    )
 
 
 async def test_bad_command_gets_usage_and_never_raises(world: World) -> None:
