@@ -269,6 +269,12 @@ def build_app(bot: SlackBot, client: AsyncWebClient, signing_secret: str) -> Asy
     for kind in ("user_change", "user_status_changed", "user_huddle_changed"):
         app.event(kind, middleware=track)(on_user)
 
+    async def presser(body: dict[str, Any]) -> tuple[str, Actor]:
+        """Who pressed a button, in which workspace: the one reading of an interactivity payload."""
+        team = str((body.get("team") or {}).get("id", ""))
+        user = body.get("user") or {}
+        return team, await bot.actor(team, str(user.get("id", "")), str(user.get("name", "")))
+
     async def on_answer(
         ack: AsyncAck,
         body: dict[str, Any],
@@ -278,9 +284,7 @@ def build_app(bot: SlackBot, client: AsyncWebClient, signing_secret: str) -> Asy
     ) -> None:
         async with bot.job(context):
             await ack()
-            team = str((body.get("team") or {}).get("id", ""))
-            user = body.get("user") or {}
-            actor = await bot.actor(team, str(user.get("id", "")), str(user.get("name", "")))
+            team, actor = await presser(body)
             accept = action.get("action_id") == "groupcast_accept"
             answer = await engine.answer(actor, str(action.get("value", "")), accept)
             channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get(
@@ -300,9 +304,7 @@ def build_app(bot: SlackBot, client: AsyncWebClient, signing_secret: str) -> Asy
     ) -> None:
         async with bot.job(context):
             await ack()
-            team = str((body.get("team") or {}).get("id", ""))
-            user = body.get("user") or {}
-            actor = await bot.actor(team, str(user.get("id", "")), str(user.get("name", "")))
+            team, actor = await presser(body)
             action_id, value = str(action.get("action_id")), str(action.get("value", ""))
             if action_id == "groupcast_subscribe_once":
                 name, text = "community", f"subscribe {value} --once"
