@@ -7,7 +7,6 @@ message repeated.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import uuid
 from collections.abc import Iterable, Sequence
@@ -25,7 +24,9 @@ log = logging.getLogger(__name__)
 
 LEASE_SECONDS = 60.0
 MAX_TRANSIENT_ATTEMPTS = 8
-CONCURRENCY = 8
+# Sends in flight per fan-out. One, so a crash repeats at most the one message that was
+# on the wire; throughput comes from the platform's pacer, and fan-outs run side by side.
+CONCURRENCY = 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,7 +82,6 @@ class Outbox:
         self.timeout = timeout
         self.worker = uuid.uuid4().hex[:16]
         self.stopping = False  # set on SIGTERM: finish what is claimed, claim nothing new
-        self._gate = asyncio.Semaphore(CONCURRENCY)
 
     async def record(self, request: Request, targets: Sequence[Member]) -> list[int]:
         """Write one pending delivery per target (inside the caller's transaction)."""
@@ -113,14 +113,11 @@ class Outbox:
         rows = await Delivery.filter(id__in=ids).values_list("id", "request_id", "target__user_id")
         failed: list[int] = []
 
-        async def one(did: int, rid: int, user_id: str) -> None:
-            async with self._gate:
-                if rid not in contexts:
-                    contexts[rid] = await ask_context(rid)
-                if await self._send(did, contexts[rid], user_id) is False:
-                    failed.append(did)
-
-        await asyncio.gather(*(one(int(d), int(r), u) for d, r, u in rows))
+        for did, rid, user_id in rows:
+            if rid not in contexts:
+                contexts[rid] = await ask_context(rid)
+            if await self._send(int(did), contexts[rid], user_id) is False:
+                failed.append(int(did))
         return sorted(failed)
 
     async def _claim(self, did: int) -> bool:
@@ -153,6 +150,14 @@ class Outbox:
 
     async def _failed(self, did: int, exc: DeliveryFailed) -> bool | None:
         row = await Delivery.get(id=did)
+        if exc.retry_after is not None and not exc.permanent:
+            # The platform asked us to wait: that is pacing, not this delivery failing.
+            await Delivery.filter(id=did).update(
+                error=exc.reason[:255],
+                claimed_by=None,
+                claimed_until=to_datetime(self.clock.now() + exc.retry_after),
+            )
+            return None
         if exc.permanent or row.attempts + 1 >= MAX_TRANSIENT_ATTEMPTS:
             await Delivery.filter(id=did).update(
                 state=DeliveryState.FAILED,

@@ -70,12 +70,17 @@ class Message:
 
 
 class DeliveryFailed(Exception):
-    """A send the platform refused. Permanent: this person cannot be reached this way."""
+    """A send the platform refused. Permanent: this person cannot be reached this way.
 
-    def __init__(self, reason: str, *, permanent: bool) -> None:
+    `retry_after` is set when the platform asked us to slow down (HTTP 429): the send is
+    tried again after that long without counting against the delivery's attempts.
+    """
+
+    def __init__(self, reason: str, *, permanent: bool, retry_after: float | None = None) -> None:
         super().__init__(reason)
         self.reason = reason
         self.permanent = permanent
+        self.retry_after = retry_after
 
 
 class Platform(Protocol):

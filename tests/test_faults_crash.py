@@ -80,7 +80,7 @@ async def test_sigkill_mid_fanout_then_restart_completes_it(db: str, tmp_path: P
     assert got["lost"] == 0
     assert got["delivered"] == FANOUT
     # "At most the in-flight message": every repeat was claimed by the killed worker, and the
-    # Outbox sends CONCURRENCY at a time, so that is the bound, not 1 (see the closing note).
+    # Outbox sends one at a time per fan-out: at most the one in-flight message repeats.
     repeated = {t for t, n in Counter(before + again).items() if n > 1}
     assert repeated <= claimed, repeated - claimed
     assert got["duplicated"] <= CONCURRENCY

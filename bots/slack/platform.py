@@ -96,7 +96,15 @@ class SlackPlatform:
             error = str(exc.response.get("error", "")) if exc.response is not None else ""
             status = exc.response.status_code if exc.response is not None else 0
             permanent = error in PERMANENT_ERRORS
-            raise DeliveryFailed(f"{method}: {error or status}", permanent=permanent) from exc
+            wait = None
+            if status == 429 and exc.response is not None:
+                raw = exc.response.headers.get("retry-after") or exc.response.headers.get(
+                    "Retry-After"
+                )
+                wait = float(raw) if raw and str(raw).isdigit() else 1.0
+            raise DeliveryFailed(
+                f"{method}: {error or status}", permanent=permanent, retry_after=wait
+            ) from exc
         except (SlackClientError, aiohttp.ClientError, TimeoutError, ValueError) as exc:
             raise DeliveryFailed(f"{method}: {type(exc).__name__}", permanent=False) from exc
 
