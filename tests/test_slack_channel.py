@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import time
+
 from aiohttp.test_utils import TestClient, TestServer
 from slack_sdk.models.views import View
 
 from bots.slack.main import web_app
-from core.store.models import Contact, Delivery, DeliveryState, Membership
+from core.store.models import Community, Contact, Delivery, DeliveryState, Membership
 from tests.slack_fixtures import ALICE, BOB, CAROL, CHANNEL, DAVE, SECRET, World, buttons, world
 from tests.standins import slack_payloads as sp
 
@@ -130,12 +132,17 @@ async def test_429_and_5xx_storm_loses_and_duplicates_nothing(world: World) -> N
     assert sum(world.slack.rate_limited.values()) > 0
 
 
-async def test_bad_signature_refused_over_http(world: World) -> None:
+async def test_unsigned_missigned_and_replayed_requests_are_refused_over_http(world: World) -> None:
     async with TestClient(TestServer(web_app(world.app))) as http:
-        body = sp.slash_command("/community", "list")
+        body = sp.slash_command("/community", "create stolen")
+        unsigned = {"Content-Type": sp.CONTENT_TYPE_FORM}
         bad = sp.signed_headers(body, "not-the-secret")
-        resp = await http.post("/slack/events", data=body, headers=bad)
-        assert resp.status == 401
+        replayed = sp.signed_headers(body, SECRET, timestamp=int(time.time()) - 6 * 60)
+        for headers in (unsigned, bad, replayed):
+            resp = await http.post("/slack/events", data=body, headers=headers)
+            assert resp.status == 401
+        assert not await Community.filter(handle="stolen").exists()
+        body = sp.slash_command("/community", "list")
         good = await http.post("/slack/events", data=body, headers=sp.signed_headers(body, SECRET))
         assert good.status == 200
         assert (await http.get("/healthz")).status == 200
