@@ -1,0 +1,272 @@
+"""Resolve `one`: the in-memory step (order + resolve) and the cold path from a database.
+
+In memory, the engine's way (sort the roster per request with `order`) is compared with
+the `Roster` index (kept in strategy order, so `one` walks only until someone is free).
+From a cold database: `Directory.roster` + the in-memory step, on SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import random
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from bench.baselines import percentile
+from bench.common import Row, print_rows, us
+from core import texts
+from core.clock import ManualClock
+from core.directory import Directory
+from core.grouping import Member, Roster, order, resolve
+from core.presence.monitor import PresenceMonitor
+from core.presence.store import MemoryPresenceStore
+from core.store.models import Community, Contact, Membership, Mode, Role, Strategy, Tenant
+
+SIZES = (10, 1_000, 10_000, 100_000)
+TARGET_NS = 100_000
+"""10k members: p99 of the in-memory step at most 100 µs."""
+COLD_TARGET_NS = 20_000_000
+"""10k members from a cold database: p99 at most 20 ms."""
+POSTGRES = "postgres://postgres@127.0.0.1:5432/groupcast_bench"
+NOW = 1_718_000_000.0
+
+
+def members(n: int, seed: int) -> list[Member]:
+    """A community of n with realistic counters: most never asked, some asked or accepted."""
+    rng = random.Random(f"roster:{n}:{seed}")
+    out: list[Member] = []
+    for cid in range(1, n + 1):
+        asked = NOW - rng.randrange(86_400 * 30) if rng.random() < 0.3 else 0.0
+        accepted = asked if asked and rng.random() < 0.5 else 0.0
+        out.append(Member(cid, f"U{cid}", f"user{cid}", f"k{cid}", Role.MEMBER, NOW - cid * 60.0))
+        out[-1].last_asked, out[-1].last_accepted = asked, accepted
+    return out
+
+
+def half_available(roster: Sequence[Member], seed: int) -> PresenceMonitor:
+    """A memory-store monitor where a random half is online and the rest offline or idle."""
+    monitor = PresenceMonitor(MemoryPresenceStore(), ManualClock(NOW))
+    rng = random.Random(f"avail:{seed}")
+    for m in roster:
+        monitor.native(m.key, "online" if rng.random() < 0.5 else rng.choice(("offline", "idle")))
+    return monitor
+
+
+def explainer(monitor: PresenceMonitor) -> Callable[[Member], str]:
+    """What `Engine.explain` does for each skipped member."""
+
+    def explain(m: Member) -> str:
+        """The skip reason a requester sees, as the engine words it."""
+        return texts.describe(monitor.verdict(m.key), "UTC", monitor.clock.now())
+
+    return explain
+
+
+Step = Callable[[int], object]
+
+
+def timed(step: Step, iterations: int) -> tuple[float, float]:
+    """p50 and p99 ns of `step(i)` over `iterations` calls (after a short warm-up)."""
+    for i in range(min(50, iterations)):
+        step(i)
+    gc.collect()
+    clock = time.perf_counter_ns
+    samples: list[float] = []
+    for i in range(iterations):
+        start = clock()
+        step(i)
+        samples.append(clock() - start)
+    return percentile(samples, 50), percentile(samples, 99)
+
+
+def in_memory(n: int, strategy: Strategy, iterations: int, seed: int) -> dict[str, float]:
+    """order+resolve per request vs Roster.ordered()+resolve, same members and presence."""
+    roster = members(n, seed)
+    monitor = half_available(roster, seed)
+    explain = explainer(monitor)
+    rng = random.Random(seed)
+    requesters = [rng.randrange(1, n + 1) for _ in range(iterations + 50)]
+    available = monitor.availability
+
+    def resolve_one(ordered: Sequence[Member], requester: int) -> None:
+        """The engine's resolve call for `--one`."""
+        res = resolve(
+            ordered,
+            Mode.ONE,
+            wanted=1,
+            requester_id=requester,
+            availability=available,
+            explain=explain,
+            capacity=3,
+        )
+        if not res.targets:
+            raise RuntimeError("half the community is available: someone must be found")
+
+    def engine_step(i: int) -> None:
+        """What `Engine._resolve` does today: sort the roster, then resolve."""
+        resolve_one(order(roster, strategy, cursor=0, rng=rng), requesters[i])
+
+    index = Roster(roster, strategy, cursor=0, rng=rng)
+
+    def index_step(i: int) -> None:
+        """With the index: an ordered view in O(1), then resolve."""
+        resolve_one(index.ordered(), requesters[i])
+
+    slow_iterations = max(20, min(iterations, 2_000_000 // max(n, 1)))  # keep big sorts bounded
+    e50, e99 = timed(engine_step, slow_iterations)
+    i50, i99 = timed(index_step, iterations)
+    return {"engine_p50": e50, "engine_p99": e99, "index_p50": i50, "index_p99": i99}
+
+
+async def _seed_db(url: str, n: int, seed: int) -> Community:
+    """A tenant with one community of n members, inserted in bulk."""
+    from core.store.db import open_db
+
+    await open_db(url)
+    tenant = await Tenant.create(platform="discord", external_id=f"bench{seed}")
+    community = await Community.create(
+        tenant=tenant, handle="bench", strategy=Strategy.LEAST_RECENT
+    )
+    base = datetime(2024, 1, 1, tzinfo=UTC)
+    contacts = [
+        Contact(tenant=tenant, user_id=f"U{i}", display_name=f"user{i}") for i in range(1, n + 1)
+    ]
+    await Contact.bulk_create(contacts, batch_size=2_000)
+    ids = await Contact.filter(tenant=tenant).order_by("id").values_list("id", flat=True)
+    rng = random.Random(seed)
+    rows = []
+    for cid in ids:
+        asked = base + timedelta(seconds=rng.randrange(10**6)) if rng.random() < 0.3 else None
+        rows.append(
+            Membership(
+                community=community,
+                contact_id=cid,
+                role=Role.MEMBER,
+                joined_at=base + timedelta(seconds=int(cid)),
+                last_asked_at=asked,
+            )
+        )
+    await Membership.bulk_create(rows, batch_size=2_000)
+    return community
+
+
+async def _ensure_postgres_db() -> str | None:
+    """Create groupcast_bench if missing; a reason string when PostgreSQL is unreachable."""
+    import asyncpg
+
+    try:
+        conn = await asyncio.wait_for(
+            asyncpg.connect("postgres://postgres@127.0.0.1:5432/postgres"), 5
+        )
+    except (TimeoutError, OSError, asyncpg.PostgresError) as exc:
+        return f"PostgreSQL unreachable: {type(exc).__name__}"
+    try:
+        await conn.execute("DROP DATABASE IF EXISTS groupcast_bench")
+        await conn.execute("CREATE DATABASE groupcast_bench")
+    finally:
+        await conn.close()
+    return None
+
+
+async def cold(url: str, n: int, iterations: int, seed: int) -> dict[str, float]:
+    """Directory.roster + order + resolve per request against a real database."""
+    from core.store.db import close_db
+
+    community = await _seed_db(url, n, seed)
+    directory = Directory()
+    try:
+        roster = await directory.roster(community, "discord", f"bench{seed}")
+        monitor = half_available(roster, seed)
+        explain = explainer(monitor)
+        rng = random.Random(seed)
+        samples: list[float] = []
+        clock = time.perf_counter_ns
+        for i in range(iterations + 2):
+            start = clock()
+            got = await directory.roster(community, "discord", f"bench{seed}")
+            ordered = order(got, community.strategy, cursor=community.rr_cursor, rng=rng)
+            res = resolve(
+                ordered,
+                Mode.ONE,
+                requester_id=got[0].contact_id,
+                availability=monitor.availability,
+                explain=explain,
+                capacity=community.capacity,
+            )
+            elapsed = clock() - start
+            if not res.targets:
+                raise RuntimeError("nobody resolved from the database roster")
+            if i >= 2:  # the first two warm the connection and tortoise's query cache
+                samples.append(elapsed)
+        t0 = clock()
+        await directory.roster(community, "discord", f"bench{seed}")
+        query_ns = clock() - t0
+    finally:
+        await close_db()
+    return {"p50": percentile(samples, 50), "p99": percentile(samples, 99), "query": query_ns}
+
+
+def cold_rows(n: int, iterations: int, seed: int) -> list[Row]:
+    """SQLite and PostgreSQL cold-path rows."""
+    rows: list[Row] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        targets = [("SQLite", f"sqlite://{Path(tmp) / 'bench.sqlite3'}")]
+        why = asyncio.run(_ensure_postgres_db())
+        if why is None:
+            targets.append(("PostgreSQL", POSTGRES))
+        for name, url in targets:
+            got = asyncio.run(cold(url, n, iterations, seed))
+            rows.append(
+                Row(
+                    f"resolve `one` from a cold {name} database, {n:,} members, p50 / p99",
+                    f"{us(got['p50'])} / {us(got['p99'])}",
+                    target=f"p99 ≤ {COLD_TARGET_NS / 1e6:g} ms",
+                    met=got["p99"] <= COLD_TARGET_NS,
+                    note=f"Directory.roster alone ≈ {us(got['query'])}; {iterations} requests",
+                )
+            )
+        if why is not None:
+            rows.append(Row(f"resolve from PostgreSQL, {n:,} members", "—", note=f"skipped: {why}"))
+    return rows
+
+
+def run(iterations: int = 2_000, cold_iterations: int = 30, seed: int = 7) -> list[Row]:
+    """Every size in memory (least-recent, plus each strategy at 10k), then the cold path."""
+    rows: list[Row] = []
+    cases = [(n, Strategy.LEAST_RECENT) for n in SIZES]
+    cases += [(10_000, s) for s in (Strategy.ROUND_ROBIN, Strategy.LONGEST_IDLE, Strategy.RANDOM)]
+    for n, strategy in cases:
+        got = in_memory(n, strategy, iterations, seed)
+        judged = n == 10_000
+        rows.append(
+            Row(
+                f"resolve `one`, {n:,} members, half available, {strategy.value}, p50 / p99",
+                f"{us(got['index_p50'])} / {us(got['index_p99'])} (Roster)",
+                f"{us(got['engine_p50'])} / {us(got['engine_p99'])} (order() per request)",
+                f"{got['index_p99'] / got['engine_p99']:.4f}× (p99)",
+                "p99 ≤ 100 µs" if judged else "≈ flat in n",
+                got["index_p99"] <= TARGET_NS if judged else None,
+            )
+        )
+    rows += cold_rows(10_000, cold_iterations, seed)
+    return rows
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Print the resolution figures."""
+    parser = argparse.ArgumentParser(prog="python -m bench.resolve", description=__doc__)
+    parser.add_argument("--iterations", type=int, default=2_000)
+    parser.add_argument("--cold-iterations", type=int, default=30)
+    args = parser.parse_args(argv)
+    print_rows("Resolve `one`", run(args.iterations, args.cold_iterations))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
