@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from tortoise.transactions import in_transaction
 
-from core import texts
+from core import views
 from core.commands import USAGE, CommandError, CommunityCommand, UserRef
 from core.directory import Who, presence_key
 from core.ports import Mention, Message, Part, Place
@@ -88,31 +88,18 @@ class CommunityAdmin:
     async def show(
         self, who: Who, community: Community, role: Role | None, cmd: CommunityCommand, place: Place
     ) -> Message:
-        roster = await self.engine.directory.roster(community, who.actor.platform, who.actor.tenant)
-        await self.engine.monitor.load(m.key for m in roster)
-        now = self.engine.clock.now()
-        tz = who.actor.tz or "UTC"
-        verdicts = {m.contact_id: self.engine.monitor.verdict(m.key) for m in roster}
-        free = sum(1 for v in verdicts.values() if v.availability is Availability.AVAILABLE)
+        c = await views.card(self.engine, community, who.actor, limit=50)
         subs = await Subscription.filter(community_id=community.id).count()
-        title = f" — {community.title}" if community.title else ""
+        title = f" — {c.title}" if c.title else ""
         parts: list[Part] = [
-            f"@{community.handle}{title}: {free} of {len(roster)} available",
+            f"@{c.handle}{title}: {c.available} of {c.total} available",
             f" · strategy {community.strategy.value} · @-mention asks {community.mention_mode.value}"
             f" · capacity {community.capacity} · {subs} subscriber{'s' if subs != 1 else ''}",
         ]
-        order = sorted(
-            roster,
-            key=lambda m: (
-                verdicts[m.contact_id].availability is not Availability.AVAILABLE,
-                m.name.lower(),
-            ),
-        )
-        for m in order[:50]:
-            owner = " (owner)" if m.role is Role.OWNER else ""
-            parts.append(f"\n{m.name}{owner}: {texts.detail(verdicts[m.contact_id], tz, now)}")
-        if len(order) > 50:
-            parts.append(f"\n…and {len(order) - 50} more")
+        for m in c.members:
+            parts.append(f"\n{m.name}{' (owner)' if m.owner else ''}: {m.detail}")
+        if c.total > len(c.members):
+            parts.append(f"\n…and {c.total - len(c.members)} more")
         return Message(tuple(parts))
 
     # -- changing ---------------------------------------------------------------------

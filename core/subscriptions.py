@@ -7,9 +7,9 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from core import texts
+from core import texts, views
 from core.directory import presence_key
-from core.ports import DeliveryFailed, Mention, Message, Part
+from core.ports import Actor, DeliveryFailed, Mention, Message, Part
 from core.presence.availability import Availability
 from core.presence.monitor import Change
 from core.store.models import Community, Contact, LiveView, Membership, Subscription, Tenant
@@ -122,19 +122,16 @@ class Notifier:
 
     async def live_view(self, community: Community, tenant: str) -> Message:
         """A community's availability as a standing message (no mentions: it must not ping)."""
-        roster = await self.engine.directory.roster(community, self.engine.platform.name, tenant)
-        await self.engine.monitor.load(m.key for m in roster)
-        now = self.engine.clock.now()
-        verdicts = [(m, self.engine.monitor.verdict(m.key)) for m in roster]
-        free = sum(1 for _, v in verdicts if v.availability is Availability.AVAILABLE)
-        lines = [f"@{community.handle} availability — {free} of {len(roster)} available"]
-        verdicts.sort(
-            key=lambda mv: (mv[1].availability is not Availability.AVAILABLE, mv[0].name.lower())
-        )
-        for m, v in verdicts[:40]:
-            lines.append(f"{texts.ICON[v.availability]} {m.name}: {texts.describe(v, 'UTC', now)}")
-        if len(verdicts) > 40:
-            lines.append(f"…and {len(verdicts) - 40} more")
+        reader = Actor(self.engine.platform.name, tenant, "", "", "UTC")
+        c = await views.card(self.engine, community, reader, limit=40)
+        lines = [f"@{c.handle} availability — {c.available} of {c.total} available"]
+        now = self.engine.clock.now()  # no ages here: a standing message would show them stale
+        lines += [
+            f"{texts.ICON[m.verdict.availability]} {m.name}: {texts.describe(m.verdict, 'UTC', now)}"
+            for m in c.members
+        ]
+        if c.total > len(c.members):
+            lines.append(f"…and {c.total - len(c.members)} more")
         return Message.of("\n".join(lines))
 
     async def refresh_live_view(self, view: LiveView) -> None:

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, Literal
 
 from bots.discord.platform import CUSTOM_ID_RE, NAME, DiscordPlatform, render, view_for
+from core import views
 from core.directory import presence_key
 from core.engine import GROUP_MENTION_RE, MENTION_RE
 from core.ports import Actor, Message, Place
@@ -433,16 +434,6 @@ def _handle_only(
 
 
 async def community_handles(engine: Engine, tenant: str, current: str) -> list[tuple[str, str]]:
-    """Workaround (core gap): the core has no "communities of a tenant by prefix" query, so
-    autocomplete reads the store directly. Returns (handle, label) pairs, at most 25."""
-    from core.store.models import Community
-
-    tid = await engine.directory.tenant_id(NAME, tenant)
-    prefix = current.strip().lstrip("@").lower()
-    rows = (
-        await Community.filter(tenant_id=tid, handle__startswith=prefix)
-        .order_by("handle")
-        .limit(25)
-        .values_list("handle", "title")
-    )
-    return [(str(h), f"@{h} — {t}" if t else f"@{h}") for h, t in rows]
+    """Autocomplete choices: (handle, label) pairs, at most 25 as Discord allows."""
+    rows = await views.handles(engine, NAME, tenant, current, limit=25)
+    return [(h, f"@{h} — {t}" if t else f"@{h}") for h, t in rows]

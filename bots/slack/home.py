@@ -1,7 +1,7 @@
 """The App Home tab: your availability, your communities, ones to join, your subscriptions.
 
 Built with slack_sdk's block models (they check Block Kit's limits) and kept under the
-home view's 100 blocks. Reads the core's data; every button goes back through a command.
+home view's 100 blocks. Renders the core's read model; every button goes back through a command.
 """
 
 from __future__ import annotations
@@ -19,10 +19,9 @@ from slack_sdk.models.blocks.basic_components import MarkdownTextObject
 from slack_sdk.models.views import View
 
 from bots.slack.render import escape
-from core import texts
+from core import views
 from core.engine import Engine
 from core.ports import Actor
-from core.store.models import Community, Membership, Subscription
 
 MAX_BLOCKS = 100  # home tab limit (docs.slack.dev/reference/views/home-tab-views)
 MAX_COMMUNITIES = 30
@@ -41,13 +40,13 @@ def _md(text: str) -> MarkdownTextObject:
 
 
 async def home_view(engine: Engine, actor: Actor) -> View:
-    """What this person would see right now; the core decides every verdict shown."""
-    who = await engine.directory.who(actor)
-    now = engine.clock.now()
-    tz = actor.tz or "UTC"
+    """Render the core's home read model as Block Kit; the core decides every verdict shown."""
+    home = await views.home(
+        engine, actor, communities=MAX_COMMUNITIES, members=MEMBERS_SHOWN, joinable=MAX_JOINABLE
+    )
     blocks: list[Block] = [
         HeaderBlock(text="Your availability"),
-        SectionBlock(text=_md(escape(texts.detail(engine.monitor.verdict(who.key), tz, now)))),
+        SectionBlock(text=_md(escape(home.me_detail))),
         ActionsBlock(
             block_id="groupcast_me",
             elements=[
@@ -64,56 +63,38 @@ async def home_view(engine: Engine, actor: Actor) -> View:
         DividerBlock(),
         HeaderBlock(text="Your communities"),
     ]
-    mine_ids = await Membership.filter(contact_id=who.contact_id).values_list(
-        "community_id", flat=True
-    )
-    mine = await Community.filter(id__in=list(mine_ids), tenant_id=who.tenant_id).order_by("handle")
-    if not mine:
+    if not home.mine:
         blocks.append(
             SectionBlock(
                 text=_md("You're in no community yet. Join one below or `/community create`.")
             )
         )
-    for c in mine[:MAX_COMMUNITIES]:
-        roster = await engine.directory.roster(c, actor.platform, actor.tenant)
-        await engine.monitor.load(m.key for m in roster)
+    for c in home.mine:
         lines = [f"*@{escape(c.handle)}*" + (f" — {escape(c.title)}" if c.title else "")]
-        for m in sorted(roster, key=lambda m: m.name.lower())[:MEMBERS_SHOWN]:
-            verdict = engine.monitor.verdict(m.key)
-            lines.append(f"{escape(m.name)}: {escape(texts.detail(verdict, tz, now))}")
-        if len(roster) > MEMBERS_SHOWN:
-            lines.append(f"…and {len(roster) - MEMBERS_SHOWN} more: `/community show {c.handle}`")
+        lines += [f"{escape(m.name)}: {escape(m.detail)}" for m in c.members]
+        if c.total > len(c.members):
+            lines.append(f"…and {c.total - len(c.members)} more: `/community show {c.handle}`")
         blocks.append(SectionBlock(block_id=f"groupcast_c{c.id}", text=_md("\n".join(lines))))
-    if len(mine) > MAX_COMMUNITIES:
+    if home.more_mine:
         blocks.append(
-            ContextBlock(
-                elements=[_md(f"…and {len(mine) - MAX_COMMUNITIES} more: `/community list`")]
-            )
+            ContextBlock(elements=[_md(f"…and {home.more_mine} more: `/community list`")])
         )
-    others = (
-        await Community.filter(tenant_id=who.tenant_id)
-        .exclude(id__in=[c.id for c in mine] or [0])
-        .order_by("handle")
-        .limit(MAX_JOINABLE + 1)
-    )
     blocks += [DividerBlock(), HeaderBlock(text="Communities to join")]
-    if not others:
+    if not home.joinable:
         blocks.append(SectionBlock(text=_md("Nothing else to join here yet.")))
-    for c in others[:MAX_JOINABLE]:
-        title = f" — {escape(c.title)}" if c.title else ""
+    for handle, title in home.joinable:
         blocks.append(
             SectionBlock(
-                block_id=f"groupcast_j{c.id}",
-                text=_md(f"*@{escape(c.handle)}*{title}"),
-                accessory=ButtonElement(text="Join", action_id=JOIN_ACTION, value=c.handle),
+                block_id=f"groupcast_j_{handle}",
+                text=_md(f"*@{escape(handle)}*" + (f" — {escape(title)}" if title else "")),
+                accessory=ButtonElement(text="Join", action_id=JOIN_ACTION, value=handle),
             )
         )
-    subs = await Subscription.filter(subscriber_id=who.contact_id).values_list(
-        "community__handle", "once"
-    )
     blocks += [DividerBlock(), HeaderBlock(text="Your subscriptions")]
-    if subs:
-        text = "\n".join(f"@{escape(str(h))}" + (" (once)" if once else "") for h, once in subs)
+    if home.subscriptions:
+        text = "\n".join(
+            f"@{escape(h)}" + (" (once)" if once else "") for h, once in home.subscriptions
+        )
     else:
         text = "None. `/community subscribe <handle>` to follow a community's availability."
     blocks.append(SectionBlock(text=_md(text)))
