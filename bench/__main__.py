@@ -6,13 +6,12 @@ earlier benchmark freed, and a crash in one still leaves the others' figures.
 
 from __future__ import annotations
 
-import importlib
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
 
-from bench.common import RESULTS, Row, machine, print_rows, table
+from bench.common import RESULTS, Row, machine, print_rows, run_module, table
 
 BENCHES = (
     ("presence", "Presence hot path"),
@@ -65,13 +64,6 @@ LIMITS = """\
 """
 
 
-def _run(name: str) -> list[Row]:
-    """Import bench.<name> in this (fresh) process and return its rows."""
-    module = importlib.import_module(f"bench.{name}")
-    rows: list[Row] = module.run()
-    return rows
-
-
 def main() -> int:
     """Run everything, print each table as it lands, then write RESULTS.md."""
     started = time.perf_counter()
@@ -81,7 +73,7 @@ def main() -> int:
         t0 = time.perf_counter()
         with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
             try:
-                got = pool.submit(_run, name).result()
+                got = pool.submit(run_module, name).result()
             except Exception as exc:  # one broken benchmark must not hide the others
                 got = [Row(title, "failed", note=f"{type(exc).__name__}: {exc}")]
         print_rows(f"{title} ({time.perf_counter() - t0:.0f} s)", got)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 import os
 import platform
 import sys
@@ -87,3 +88,10 @@ def rss_bytes() -> int:
 
 Bench = Callable[[], list[Row]]
 """Every benchmark module exposes ``run() -> list[Row]`` of this shape."""
+
+
+def run_module(name: str) -> list[Row]:
+    """Import bench.<name> and return its rows; lives here so a spawned worker can import it."""
+    module = importlib.import_module(f"bench.{name}")
+    rows: list[Row] = module.run()
+    return rows

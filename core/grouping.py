@@ -120,12 +120,12 @@ class _Rotated(Sequence[Member]):
         return items[(self._start + index) % len(items)]
 
     def __iter__(self) -> Iterator[Member]:
+        # Indexing one by one: a slice (or islice's skip) would cost O(n) before the first
+        # member, and `one` usually stops after a couple.
         items, n = self._items, len(self._items)
         start = self._start % n if n else 0
-        end = start + self._len
-        yield from items[start : min(end, n)]  # islice would walk; a slice of the run is cheap
-        if end > n:
-            yield from items[: end - n]
+        for index in range(start, start + self._len):
+            yield items[index if index < n else index - n]
 
 
 class _Permutation:
