@@ -98,7 +98,7 @@ class Engine:
         except CommandError as exc:
             return Message.of(f"{exc.message}\nUsage: {exc.usage}")
         who = await self.directory.who(actor)
-        self.observe(who.key, Activity("command"))
+        self.activity(actor, "command")
         try:
             if isinstance(cmd, Ask):
                 community = await self._community(who, cmd.handle)
@@ -116,22 +116,27 @@ class Engine:
     async def message(
         self, actor: Actor, text: str, place: Place, groups: Iterable[str] = ()
     ) -> Message | None:
-        """A channel message: a group request if it names a community, else passed through (None)."""
-        who = await self.directory.who(actor)
-        self.observe(who.key, Activity("message"))
+        """A channel message: a group request if it names a community, else passed through (None).
+
+        Passing through stores nothing: only community members' activity is recorded, so
+        memory and the contact table grow with communities, not with the workspace.
+        """
+        self.activity(actor, "message")
+        if not self.addresses_group(text, groups):
+            return None
         group_ids = set(groups) | set(GROUP_MENTION_RE.findall(text))
         handles = {h.lower() for h in MENTION_RE.findall(text)}
+        tenant_id = await self.directory.tenant_id(actor.platform, actor.tenant)
         communities: list[Community] = []
         if handles:
-            communities += await Community.filter(
-                tenant_id=who.tenant_id, handle__in=sorted(handles)
-            )
+            communities += await Community.filter(tenant_id=tenant_id, handle__in=sorted(handles))
         if group_ids:
             communities += await Community.filter(
-                tenant_id=who.tenant_id, linked_group__in=sorted(group_ids)
+                tenant_id=tenant_id, linked_group__in=sorted(group_ids)
             )
         if not communities:
             return None
+        who = await self.directory.who(actor)
         seen: set[int] = set()
         replies: list[Part] = []
         for community in communities:
@@ -148,7 +153,7 @@ class Engine:
     async def answer(self, actor: Actor, delivery_id: str, accept: bool) -> Message:
         """Accept or decline pressed on a DM; only its target may press it."""
         who = await self.directory.who(actor)
-        self.observe(who.key, Activity("answer"))
+        self.activity(actor, "answer")
         did = int(delivery_id) if delivery_id.isdigit() else -1
         delivery = await Delivery.get_or_none(id=did, target_id=who.contact_id)
         if delivery is None:
@@ -165,6 +170,18 @@ class Engine:
             request, [Mention(actor.user_id, actor.name or actor.user_id)], "declined"
         )
         return Message.of(f"Declined. I'll tell {request.requester.display_name}.")
+
+    @staticmethod
+    def addresses_group(text: str, groups: Iterable[str] = ()) -> bool:
+        """Whether a message could need group processing (an `@handle` or a group mention);
+        cheap, so adapters may ask before doing work of their own, such as a permalink."""
+        return bool(groups) or bool(MENTION_RE.search(text) or GROUP_MENTION_RE.search(text))
+
+    def activity(self, actor: Actor, kind: str) -> None:
+        """Someone did something: it counts as presence for community members only."""
+        key = presence_key(actor.platform, actor.tenant, actor.user_id)
+        if key in self.tracked:
+            self.monitor.observe(key, Activity(kind))
 
     def observe(self, key: str, signal: Signal) -> Change | None:
         """A presence signal for a contact key (see `directory.presence_key`)."""

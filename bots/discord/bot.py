@@ -15,9 +15,8 @@ from typing import TYPE_CHECKING, Any, Literal
 from bots.discord.platform import CUSTOM_ID_RE, NAME, DiscordPlatform, render, view_for
 from core import views
 from core.directory import presence_key
-from core.engine import GROUP_MENTION_RE, MENTION_RE
 from core.ports import Actor, Message, Place
-from core.presence.signals import DND, IDLE, OFFLINE, ONLINE, Activity
+from core.presence.signals import DND, IDLE, OFFLINE, ONLINE
 
 with warnings.catch_warnings():
     warnings.filterwarnings("ignore", "'audioop' is deprecated", DeprecationWarning)
@@ -170,10 +169,8 @@ class GroupcastBot(discord.Client):
                 "linked role mentions and commands still work"
             )
         actor = self._actor(tenant, message.author)
-        if not groups and not (MENTION_RE.search(text) or GROUP_MENTION_RE.search(text)):
-            key = presence_key(NAME, tenant, actor.user_id)
-            if key in self._engine.tracked:
-                self._engine.observe(key, Activity("message"))
+        if not self._engine.addresses_group(text, groups):
+            self._engine.activity(actor, "message")
             return
         place = Place(str(message.channel.id), str(message.id), message.jump_url)
         reply = await self._engine.message(

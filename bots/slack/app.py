@@ -18,7 +18,7 @@ from bots.slack import render
 from bots.slack.home import HOME_ACTIONS, JOIN_ACTION, home_view
 from bots.slack.platform import SlackPlatform
 from bots.slack.prober import dnd_signal
-from core.engine import GROUP_MENTION_RE, MENTION_RE, Engine
+from core.engine import Engine
 from core.ports import Actor, DeliveryFailed, Message, Place
 from core.presence.signals import Activity, Huddle, Signal, Status
 
@@ -207,7 +207,7 @@ def build_app(bot: SlackBot, client: AsyncWebClient, signing_secret: str) -> Asy
                 return  # a Slack Connect guest belongs to another tenant
             text = str(event.get("text", ""))
             neutral = render.to_neutral(text)
-            if not (MENTION_RE.search(neutral) or GROUP_MENTION_RE.search(neutral)):
+            if not engine.addresses_group(neutral):
                 bot.observe(team, user, Activity("message"))
                 return
             channel, ts = str(event["channel"]), str(event["ts"])
