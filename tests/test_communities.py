@@ -131,6 +131,9 @@ async def test_tenants_never_see_each_other(workspace: Workspace) -> None:
     assert await Community.filter(handle="frontend").count() == 2
     theirs = await workspace.run("/community show frontend")
     assert "mallory" not in theirs.reply()
+    mine = await workspace.engine.command(stranger, "community", "show frontend")
+    assert ": 1 of 1 available" in mine.plain()
+    assert "mallory (owner)" in mine.plain() and "alice" not in mine.plain()
 
 
 LINES = st.one_of(
