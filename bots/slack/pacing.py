@@ -35,6 +35,9 @@ DEFAULT_RATES: dict[str, tuple[float, float]] = {
     "chat.getPermalink": (100 / 60, 20.0),
 }
 PER_CHANNEL = (1.0, 2.0)  # chat.postMessage: about one a second per channel
+# Pace this much under each configured rate: a call's trip to Slack varies by a few ms, and a
+# limit with no burst refuses a call that lands even 1 ms early (and Retry-After is >= 1 s).
+MARGIN = 0.02
 CHANNEL_METHODS = frozenset({"chat.postMessage", "chat.update"})
 
 
@@ -53,6 +56,10 @@ class _Bucket:
     def take(self, at: float) -> None:
         self.free_at = max(self.free_at, at) + 1 / self.rate
 
+    def released(self, at: float) -> None:
+        """A slot used late (busy loop, slow wake-up): the next one is a full interval on."""
+        self.free_at = max(self.free_at, at + 1 / self.rate)
+
 
 class Pacer:
     """Hands out send slots; time and sleeping are injected so tests need no real waiting."""
@@ -64,8 +71,10 @@ class Pacer:
         per_channel: tuple[float, float] = PER_CHANNEL,
         monotonic: Monotonic = time.monotonic,
         sleep: Sleep = asyncio.sleep,
+        margin: float = MARGIN,
     ) -> None:
         self.rates = {**DEFAULT_RATES, **(rates or {})}
+        self.margin = margin
         self.per_channel = per_channel
         self.monotonic = monotonic
         self.sleep = sleep
@@ -77,7 +86,7 @@ class Pacer:
             return None
         if method not in self._buckets:
             rate, burst = self.rates[method]
-            self._buckets[method] = _Bucket(rate, burst)
+            self._buckets[method] = _Bucket(rate * (1 - self.margin), burst)
         return self._buckets[method]
 
     def _channel(self, channel: str) -> _Bucket:
@@ -85,7 +94,8 @@ class Pacer:
         if bucket is None:
             if len(self._channels) > 10_000:  # bounded: idle channels' buckets are full anyway
                 self._channels.clear()
-            bucket = self._channels[channel] = _Bucket(*self.per_channel)
+            rate, burst = self.per_channel
+            bucket = self._channels[channel] = _Bucket(rate * (1 - self.margin), burst)
         return bucket
 
     async def acquire(self, method: str, channel: str | None = None) -> None:
@@ -101,6 +111,10 @@ class Pacer:
             b.take(at)
         if at > now:
             await self.sleep(at - now)
+            woke = self.monotonic()
+            if woke > at:
+                for b in buckets:
+                    b.released(woke)
 
     def hold(self, method: str, seconds: float) -> None:
         """Slack said 429: nobody calls this method again before Retry-After has passed."""

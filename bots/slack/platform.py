@@ -121,8 +121,9 @@ class SlackPlatform:
     # -- Platform ---------------------------------------------------------------------
 
     async def send_direct(self, tenant: str, user_id: str, message: Message) -> str:
-        channel = await self.dm_channel(tenant, user_id)
-        return await self.post(tenant, channel, message)
+        # chat.postMessage takes a user id as `channel` and posts in the app's DM with them:
+        # one call per person, no conversations.open (Tier 3, ~50/min) throttling a fan-out.
+        return await self.post(tenant, user_id, message)
 
     async def post(
         self, tenant: str, channel: str, message: Message, thread: str | None = None
