@@ -95,17 +95,19 @@ class Directory:
             open=", ".join(f"'{s.value}'" for s in OPEN_DELIVERY),
         )
         _, rows = await conn.execute_query(sql, [community.tenant_id, community.id])
+        prefix = f"{platform}:{tenant}:"
+        roles = {r.value: r for r in Role}
         return [
             Member(
-                contact_id=int(cid),
-                user_id=str(uid),
-                name=str(name),
-                key=presence_key(platform, tenant, str(uid)),
-                role=Role(role),
-                joined=float(joined or 0.0),
-                last_asked=float(asked or 0.0),
-                last_accepted=float(accepted or 0.0),
-                open_asks=int(n),
+                cid,
+                uid,
+                name,
+                prefix + uid,
+                roles[role],
+                joined or 0.0,
+                asked or 0.0,
+                accepted or 0.0,
+                n,
             )
             for cid, uid, name, role, joined, asked, accepted, n in rows
         ]
