@@ -105,25 +105,55 @@ class Outbox:
         return [int(i) for i in ids]
 
     async def dispatch(self, ids: Iterable[int]) -> list[int]:
-        """Send these pending deliveries; returns the ids that failed for good."""
+        """Send these pending deliveries; returns the ids that failed for good.
+
+        The whole batch is leased first and the lease renewed as sending goes on, so the
+        sweeper (`due`) leaves a running fan-out alone instead of sending beside it and
+        sharing its rate limit; a crashed worker's lease runs out and another resumes.
+        """
         ids = list(ids)
         if not ids:
             return []
+        mine = set(await self._lease(ids))
+        rows = (
+            await Delivery.filter(id__in=sorted(mine))
+            .order_by("id")
+            .values_list("id", "request_id", "target__user_id")
+        )
         contexts: dict[int, AskContext] = {}
-        rows = await Delivery.filter(id__in=ids).values_list("id", "request_id", "target__user_id")
         failed: list[int] = []
-
-        for did, rid, user_id in rows:
+        renew_at = self.clock.now() + LEASE_SECONDS / 3
+        for i, (did, rid, user_id) in enumerate(rows):
+            if self.clock.now() >= renew_at:
+                await self._lease([int(r[0]) for r in rows[i:]])
+                renew_at = self.clock.now() + LEASE_SECONDS / 3
             if rid not in contexts:
                 contexts[rid] = await ask_context(rid)
             if await self._send(int(did), contexts[rid], user_id) is False:
                 failed.append(int(did))
         return sorted(failed)
 
+    async def _lease(self, ids: list[int]) -> list[int]:
+        """Claim every pending delivery of `ids` that is free or already ours; returns ours."""
+        now = self.clock.now()
+        await Delivery.filter(
+            Q(claimed_until__isnull=True)
+            | Q(claimed_until__lt=to_datetime(now))
+            | Q(claimed_by=self.worker),
+            id__in=ids,
+            state=DeliveryState.PENDING,
+        ).update(claimed_by=self.worker, claimed_until=to_datetime(now + LEASE_SECONDS))
+        return await column_ints(
+            Delivery.filter(id__in=ids, claimed_by=self.worker, state=DeliveryState.PENDING), "id"
+        )
+
     async def _claim(self, did: int) -> bool:
+        """Take one delivery just before sending it: ours by lease, or free."""
         now = self.clock.now()
         got = await Delivery.filter(
-            Q(claimed_until__isnull=True) | Q(claimed_until__lt=to_datetime(now)),
+            Q(claimed_until__isnull=True)
+            | Q(claimed_until__lt=to_datetime(now))
+            | Q(claimed_by=self.worker),
             id=did,
             state=DeliveryState.PENDING,
         ).update(claimed_by=self.worker, claimed_until=to_datetime(now + LEASE_SECONDS))

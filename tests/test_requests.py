@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+
+import pytest
+
 from bots.shell.testing import Workspace
+from core.ports import Message
 from core.store.models import Delivery, DeliveryState, Request, RequestState
 
 
@@ -144,3 +149,26 @@ async def test_only_the_target_can_answer_an_ask(workspace: Workspace) -> None:
     forged = await workspace.engine.answer(workspace.session.actor("bob"), "12; DROP TABLE", True)
     assert "isn't addressed to you" in forged.plain()
     assert (await Delivery.get()).state is DeliveryState.SENT
+
+
+async def test_the_sweeper_leaves_a_running_fan_out_alone(
+    workspace: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    held = asyncio.Event()
+    send = workspace.platform.send_direct
+
+    async def held_send(tenant: str, user_id: str, message: Message) -> str:
+        await held.wait()  # the platform is slow: the fan-out is mid-way
+        return await send(tenant, user_id, message)
+
+    monkeypatch.setattr(workspace.platform, "send_direct", held_send)
+    await workspace.engine.command(
+        workspace.session.actor(), "ask-available", "frontend --everyone drill"
+    )
+    for _ in range(50):  # let the fan-out task lease its batch and block on the first send
+        await asyncio.sleep(0)
+    assert await workspace.engine.outbox.due() == []
+    await workspace.engine.tick()
+    held.set()
+    await workspace.engine.drain()
+    assert sorted(workspace.transcript.asked()) == ["bob", "carol", "dave"]
