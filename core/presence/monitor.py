@@ -81,7 +81,7 @@ class PresenceMonitor:
             rec is not None
             and rec.native == state
             and ttl is None
-            and rec.native_until == INF
+            and (rec.extras is None or rec.extras.native_until == INF)
             and (rec.valid_until == INF or self.clock.now() < rec.valid_until)
         ):
             return None  # same state pushed again (another guild, an activity change)
@@ -119,7 +119,7 @@ class PresenceMonitor:
                 e.hours = signal
             elif isinstance(signal, ClearHours):
                 e.hours = None
-            if e.empty():
+            if e.unused():
                 rec.extras = None
         return self._settle(key, rec, now)
 

@@ -33,6 +33,7 @@ class Extras:
         "dnd_start",
         "hours",
         "huddle",
+        "native_until",
         "override",
         "override_at",
         "seen_at",
@@ -48,8 +49,14 @@ class Extras:
         self.override_at = 0.0
         self.hours: WorkingHours | None = None
         self.seen_at = 0.0  # when the latest of these signals arrived: the age of their verdicts
+        self.native_until = INF  # polled presence (Slack) expires; pushed presence never does
+
+    def unused(self) -> bool:
+        """Nothing here any more: the record can drop this object."""
+        return self.empty() and self.native_until == INF
 
     def empty(self) -> bool:
+        """No signal beyond native presence (what the wire's extra part carries)."""
         return (
             self.dnd_end is None
             and not self.huddle
@@ -62,26 +69,33 @@ class Extras:
 class PresenceRecord:
     """One contact's signals plus the cached verdict; slotted because there may be millions."""
 
-    __slots__ = (
-        "active_at",
-        "avail",
-        "extras",
-        "native",
-        "native_at",
-        "native_until",
-        "since",
-        "valid_until",
-    )
+    # Seven slots: every one more costs 8 B a contact, a million times over; expiring
+    # (polled) presence keeps its deadline in `extras`, which pushed presence never needs.
+    __slots__ = ("active_at", "avail", "extras", "native", "native_at", "since", "valid_until")
 
     def __init__(self) -> None:
         self.native: str | None = None
         self.native_at = 0.0
-        self.native_until = INF
         self.active_at = 0.0
         self.extras: Extras | None = None
         self.avail = A.UNKNOWN
         self.since = 0.0
         self.valid_until = 0.0  # 0: the cached verdict must be computed
+
+    @property
+    def native_until(self) -> float:
+        """When the native presence goes stale (INF: pushed, valid until replaced)."""
+        e = self.extras
+        return INF if e is None else e.native_until
+
+    @native_until.setter
+    def native_until(self, value: float) -> None:
+        if value != INF:
+            self.ensure_extras().native_until = value
+        elif self.extras is not None:
+            self.extras.native_until = INF
+            if self.extras.unused():
+                self.extras = None
 
     def ensure_extras(self) -> Extras:
         if self.extras is None:
@@ -212,6 +226,7 @@ def decide(rec: PresenceRecord, now: float, policy: Policy) -> tuple[Verdict, fl
                     min(horizon, change),
                 )
             horizon = min(horizon, change)
+    native_until = INF if e is None else e.native_until
     # Activity counts while it is recent and newer than what the platform last said:
     # someone who went idle or offline after their last message is idle or offline.
     recent = (
@@ -219,29 +234,29 @@ def decide(rec: PresenceRecord, now: float, policy: Policy) -> tuple[Verdict, fl
         and rec.active_at > 0
         and now < rec.active_at + policy.activity_window
     )
-    native = rec.native if now < rec.native_until else None
+    native = rec.native if now < native_until else None
     if native == DND:
         return Verdict(A.BUSY, "do-not-disturb", "platform", rec.since, rec.native_at), min(
-            horizon, rec.native_until
+            horizon, native_until
         )
     if native == ONLINE:
         return Verdict(A.AVAILABLE, "online", "platform", rec.since, rec.native_at), min(
-            horizon, rec.native_until
+            horizon, native_until
         )
     if recent:
         until = rec.active_at + policy.activity_window
-        if now < rec.native_until:  # fresh native presence may take over before activity wears off
-            until = min(until, rec.native_until)
+        if now < native_until:  # fresh native presence may take over before activity wears off
+            until = min(until, native_until)
         return Verdict(A.AVAILABLE, "active just now", "activity", rec.since, rec.active_at), min(
             horizon, until
         )
     if native == IDLE:
         return Verdict(A.IDLE, "away", "platform", rec.since, rec.native_at), min(
-            horizon, rec.native_until
+            horizon, native_until
         )
     if native == OFFLINE:
         return Verdict(A.OFFLINE, "not connected", "platform", rec.since, rec.native_at), min(
-            horizon, rec.native_until
+            horizon, native_until
         )
     if rec.native is not None:
         return Verdict(
