@@ -21,8 +21,8 @@ from core.admin import CommunityAdmin
 from core.clock import Clock, to_datetime
 from core.commands import Ask, CommandError, CommunityCommand, SetAvailability, SetHours, parse
 from core.deliveries import Outbox
-from core.directory import Directory, Who, presence_key
-from core.grouping import Member, Resolution, Skip, order, resolve
+from core.directory import Directory, Roster, Who, presence_key
+from core.grouping import Member, Resolution, Skip, resolve
 from core.ports import Actor, Button, DeliveryFailed, Mention, Message, Part, Place, Platform
 from core.presence.availability import Availability
 from core.presence.monitor import Change, PresenceMonitor
@@ -236,17 +236,17 @@ class Engine:
         self,
         who_id: int,
         community: Community,
-        roster: list[Member],
+        roster: Roster,
         mode: Mode,
         wanted: int,
         exclude: set[int],
     ) -> Resolution:
+        """Walk the roster (already in strategy order) only as far as the request needs."""
         tenant = roster[0].key.split(":")[1] if roster else ""
-        await self.monitor.load(m.key for m in roster)
-        ordered = order(roster, community.strategy, cursor=community.rr_cursor, rng=self.rng)
+        await self.monitor.load(roster.keys())
         for _ in range(3):  # re-check candidates with the platform; re-pick if they moved
             res = resolve(
-                ordered,
+                roster,
                 mode,
                 wanted=wanted,
                 requester_id=who_id,
@@ -271,7 +271,9 @@ class Engine:
         self, who: Who, community: Community, mode: Mode, wanted: int, text: str, place: Place
     ) -> Message:
         """Resolve, record and start delivering; the reply says who was asked and why not others."""
-        roster = await self.directory.roster(community, who.actor.platform, who.actor.tenant)
+        roster = await self.directory.roster(
+            community, who.actor.platform, who.actor.tenant, rng=self.rng
+        )
         res = await self._resolve(who.contact_id, community, roster, mode, wanted, set())
         now = self.clock.now()
         async with in_transaction(community._meta.default_connection):
@@ -472,10 +474,10 @@ class Engine:
         tried = await column_ints(Delivery.filter(request_id=request.id), "target_id")
         if need > 0 and len(tried) < self.settings.max_attempts:
             community = request.community
+            tenant = await self._tenant_ext(request)
             roster = await self.directory.roster(
-                community, community_platform := self.platform.name, await self._tenant_ext(request)
+                community, self.platform.name, tenant, rng=self.rng
             )
-            del community_platform
             res = await self._resolve(
                 request.requester_id,
                 community,

@@ -59,7 +59,7 @@ async def card(
 ) -> CommunityCard:
     """One community's availability as `reader` sees it (their time zone)."""
     roster = await engine.directory.roster(community, reader.platform, reader.tenant)
-    await engine.monitor.load(m.key for m in roster)
+    await engine.monitor.load(roster.keys())
     now, tz = engine.clock.now(), reader.tz or "UTC"
     rows = [(m, engine.monitor.verdict(m.key)) for m in roster]
     rows.sort(key=lambda mv: (mv[1].availability is not Availability.AVAILABLE, mv[0].name.lower()))

@@ -1,0 +1,81 @@
+"""The roster comes from the database already in strategy order, the same order `grouping.order` gives."""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from core.directory import Directory
+from core.grouping import order
+from core.store.models import Community, Contact, Membership, Strategy, Tenant
+
+BASE = datetime(2026, 1, 5, 9, tzinfo=UTC)
+
+
+async def community_of(n: int, strategy: Strategy, cursor: int = 0) -> Community:
+    """Members joined a minute apart, some asked or accepted at scattered times, some never."""
+    tenant = await Tenant.create(platform="shell", external_id="roster")
+    community = await Community.create(
+        tenant_id=tenant.id, handle="big", strategy=strategy, rr_cursor=cursor
+    )
+    rng = random.Random(3)
+    for i in range(n):
+        contact = await Contact.create(
+            tenant_id=tenant.id, user_id=f"u{i:03d}", display_name=f"u{i:03d}"
+        )
+        asked = BASE + timedelta(minutes=rng.randrange(600)) if rng.random() < 0.6 else None
+        accepted = BASE + timedelta(minutes=rng.randrange(600)) if rng.random() < 0.3 else None
+        await Membership.create(
+            community_id=community.id,
+            contact_id=contact.id,
+            joined_at=BASE - timedelta(days=n - i // 3),
+            last_asked_at=asked,
+            last_accepted_at=accepted,
+        )
+    return community
+
+
+@pytest.mark.parametrize(
+    "strategy", [Strategy.LEAST_RECENT, Strategy.LONGEST_IDLE, Strategy.ROUND_ROBIN]
+)
+async def test_the_database_orders_members_as_grouping_would(db: str, strategy: Strategy) -> None:
+    community = await community_of(40, strategy)
+    roster = await Directory().roster(community, "shell", "roster")
+    members = list(roster)
+    assert [m.contact_id for m in members] == [m.contact_id for m in order(members, strategy)]
+
+
+async def test_round_robin_starts_after_the_cursor_and_wraps(db: str) -> None:
+    community = await community_of(10, Strategy.ROUND_ROBIN)
+    ids = [m.contact_id for m in await Directory().roster(community, "shell", "roster")]
+    community.rr_cursor = ids[3]
+    again = [m.contact_id for m in await Directory().roster(community, "shell", "roster")]
+    assert again == ids[4:] + ids[:4]
+
+
+async def test_random_order_is_reproducible_with_a_seed_and_covers_everyone(db: str) -> None:
+    community = await community_of(30, Strategy.RANDOM)
+    first = [
+        m.contact_id
+        for m in await Directory().roster(community, "shell", "roster", rng=random.Random(5))
+    ]
+    again = [
+        m.contact_id
+        for m in await Directory().roster(community, "shell", "roster", rng=random.Random(5))
+    ]
+    assert first == again
+    assert sorted(first) == sorted(
+        m.contact_id for m in await Directory().roster(community, "shell", "roster")
+    )
+
+
+async def test_members_are_built_only_as_far_as_they_are_read(db: str) -> None:
+    community = await community_of(25, Strategy.LEAST_RECENT)
+    roster = await Directory().roster(community, "shell", "roster")
+    assert len(roster) == 25
+    first, rest = roster[0], roster[1:]
+    assert len(rest) == 24 and rest[0] is roster[1]
+    assert first.key == f"shell:roster:{first.user_id}"
+    assert next(iter(roster.keys())).startswith("shell:roster:")
