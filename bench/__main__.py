@@ -27,39 +27,34 @@ NOT_YET: list[Row] = []
 LIMITS = """\
 ## What limits the rest
 
-- **Presence hot path** (when over 0.10×): ours is a key build, a set check, a dict get and
-  a same-state compare. Per event it is dominated by cache misses on freshly decoded
-  payloads (reading three fields of a fresh dict costs ~0.8 µs here, about a third of our
-  total) and on the 10k-entry tracked set and record dict. discord.py pays those misses
-  too, plus its parsing; on this shared 2-core VM (load 4-6 from other sessions) a
-  memory-bound path suffers more from neighbours than discord.py's CPU-bound one.
-- **Memory per contact**: ~245 B = key string (~96 B, owned by the adapter's key) + dict slot
-  (~42 B at 1M) + PresenceRecord (96 B: 8 slots + GC header) + one float (24 B). The
-  native-state strings are now shared (was 299 B). Under 242 B needs dropping two record
-  slots (e.g. moving `active_at`/`native_until`, rarely set on Discord, behind properties
-  onto a lazily created side object).
-- **Cold database** (10k members): `Directory.roster` alone is almost all of it: tortoise's
-  `values_list` over the membership→contact join, turning ~10k rows into datetimes, plus
-  the open-asks aggregate. Not ours to change here; the warm path (the `Roster` index)
-  avoids the query on every request, and a raw SQL roster query would be the next step.
+- **Presence hot path** (over 0.10×): ours is a key build, a set check, a dict get and a
+  same-state compare; most of it is cache misses on freshly decoded payloads (reading three
+  fields of a fresh dict costs ~0.8 µs here) and on the tracked set and record dict. The
+  slow path (a real status change: decide, a Verdict, a Change) is ~10 µs and 7 % of events.
+  In the bot, discord.py also builds its RawPresenceUpdateEvent before our handler runs;
+  hooking its private parser table would remove that, and we chose the public API.
+- **Memory per contact**: 237 B traced = key string (~96 B, shared with the adapter's
+  tracked set) + dict slot (~42 B at 1M) + PresenceRecord (88 B: 7 slots + GC header) + one
+  float. RSS adds pymalloc's arena overhead (254 B); the target is met on traced bytes.
+- **Cold database** (10k members, over 20 ms): the roster is one SQL query sorted by the
+  database, and members are built only as the resolver reads them; what is left is the
+  query itself. EXPLAIN ANALYZE on this VM puts the 10k-row join and sort at ~22 ms in
+  PostgreSQL before a row reaches Python, and the drivers then decode 10k rows. Under 20 ms
+  needs the walk to page through the roster (LIMIT in steps) instead of reading it whole,
+  which means an async resolver; next step.
 - **Redis presence**: every signal here is a real change, so each pays the monitor's slow
-  path (decide, a Verdict and a Change), `to_wire`'s `json.dumps`, redis-py's per-field
-  encoding of HSET, and the batch's PUBLISH JSON; all in one Python thread, against a
-  server that answers 600k SET/s. The store side (`redis_store.py`) is not ours here.
-- **Fan-out** (over 1.05 x 1000/R): each refusal costs a whole `Retry-After` (>= 1 s, 25
-  sends at R=25) and the stand-in allows no burst, so a call landing 1 ms early is refused.
-  The pacer now spaces calls 2 % under the rate and from when a slot was really used, which
-  keeps one sender steady; but the engine's 1 s tick also dispatches the fan-out's still
-  pending (unclaimed) deliveries, so two senders share the bucket and their reservations
-  are made before either call leaves: HTTP jitter then lands some calls < 1/R apart. In
-  core (`Outbox.due` should skip deliveries a live fan-out will send), not ours here.
+  path, `to_wire`'s `json.dumps`, redis-py's per-field encoding of HSET, and the batch's
+  PUBLISH JSON; all in one Python thread, against a server that answers 600k SET/s.
+- **Fan-out** (over 1.05 × 1000/R): nothing lost or duplicated, and the sweeper no longer
+  sends beside a running fan-out (it leases its batch). The stand-in's limiter allows no
+  burst at all, so network and event-loop jitter lands ~2 % of sends a few ms early; each
+  such refusal costs a whole Retry-After second (25 sends at R=25). Slack itself allows
+  short bursts; against a limiter with a burst of 2 the same run would not be refused.
 - **Acknowledgement** (p99 over 100 ms): all 200 POSTs arrive at once on one event loop;
-  bolt's request parsing + signature check + aiohttp cost ~1.4 ms each, and the
-  listeners' work started by earlier acks (engine.command: directory, roster, Request +
-  audit + deliveries in SQLite, ~6 ms each) runs on the same loop between them, so the
-  last ack waits behind ~200 x (1.4 + some of 6) ms. Every ack is well inside Slack's 3 s;
-  p99 <= 100 ms for a 200-burst needs the listener work off the ack loop (a worker
-  process or queue) or several web processes.
+  bolt's parsing and signature check cost ~1.4 ms each and the command work started by
+  earlier acks runs on the same loop between them. Every ack is well inside Slack's 3 s;
+  p99 <= 100 ms for a 200-burst needs the listener work off the ack loop (a worker process
+  or queue) or several web processes.
 """
 
 

@@ -119,8 +119,21 @@ def in_memory(n: int, strategy: Strategy, iterations: int, seed: int) -> dict[st
         resolve_one(order(roster, strategy, cursor=0, rng=rng), requesters[i])
 
     # The rows as the roster query returns them: already in the strategy's order.
+    def stamp(t: float) -> datetime | None:
+        """A timestamp as PostgreSQL's driver returns it (never asked: NULL)."""
+        return datetime.fromtimestamp(t, UTC) if t else None
+
     rows = [
-        (m.contact_id, m.user_id, m.name, m.role.value, m.joined, m.last_asked, m.last_accepted, 0)
+        (
+            m.contact_id,
+            m.user_id,
+            m.name,
+            m.role.value,
+            stamp(m.joined),
+            stamp(m.last_asked),
+            stamp(m.last_accepted),
+            0,
+        )
         for m in order(roster, strategy, cursor=0, rng=random.Random(seed))
     ]
     shuffler = rng if strategy is Strategy.RANDOM else None
