@@ -10,7 +10,7 @@ import asyncio
 import logging
 import random
 import re
-from collections.abc import Coroutine, Iterable
+from collections.abc import Callable, Coroutine, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -228,9 +228,13 @@ class Engine:
             raise CommandError(f"there is no community @{handle} here", "/community list")
         return community
 
-    def explain(self, member: Member) -> str:
-        verdict = self.monitor.verdict(member.key)
-        return texts.describe(verdict, "UTC", self.clock.now())
+    def explainer(self, tz: str) -> Callable[[Member], str]:
+        """Skip reasons as the requester reads them, times in their own zone."""
+
+        def explain(member: Member) -> str:
+            return texts.describe(self.monitor.verdict(member.key), tz, self.clock.now())
+
+        return explain
 
     async def _resolve(
         self,
@@ -240,6 +244,7 @@ class Engine:
         mode: Mode,
         wanted: int,
         exclude: set[int],
+        explain: Callable[[Member], str],
     ) -> Resolution:
         """Walk the roster (already in strategy order) only as far as the request needs."""
         tenant = roster[0].key.split(":")[1] if roster else ""
@@ -251,7 +256,7 @@ class Engine:
                 wanted=wanted,
                 requester_id=who_id,
                 availability=self.monitor.availability,
-                explain=self.explain,
+                explain=explain,
                 capacity=community.capacity,
                 exclude=exclude,
             )
@@ -274,7 +279,8 @@ class Engine:
         roster = await self.directory.roster(
             community, who.actor.platform, who.actor.tenant, rng=self.rng
         )
-        res = await self._resolve(who.contact_id, community, roster, mode, wanted, set())
+        explain = self.explainer(who.actor.tz or "UTC")
+        res = await self._resolve(who.contact_id, community, roster, mode, wanted, set(), explain)
         now = self.clock.now()
         async with in_transaction(community._meta.default_connection):
             request = await Request.create(
@@ -294,7 +300,7 @@ class Engine:
         if not res.targets:
             return self._nobody(community, res)
         self.spawn(self._send(request.id, ids))
-        return self._asked(community, mode, res)
+        return self._asked(community, mode, res, explain)
 
     async def _record(
         self, request: Request, community: Community, targets: list[Member], now: float
@@ -326,7 +332,9 @@ class Engine:
         failed = await self.outbox.dispatch(ids)
         await self._failed(failed)
 
-    def _asked(self, community: Community, mode: Mode, res: Resolution) -> Message:
+    def _asked(
+        self, community: Community, mode: Mode, res: Resolution, explain: Callable[[Member], str]
+    ) -> Message:
         names: list[Part] = []
         for i, m in enumerate(res.targets[:20]):
             names += [", " if i else "", Mention(m.user_id, m.name)]
@@ -339,10 +347,10 @@ class Engine:
             Mode.EVERYONE: "Sent to everyone in the community:",
         }[mode]
         parts: list[Part] = [f"@{community.handle}: {verb} ", *names, "."]
-        parts += self._skips(res)
+        parts += self._skips(res, explain)
         return Message(tuple(parts))
 
-    def _skips(self, res: Resolution) -> list[Part]:
+    def _skips(self, res: Resolution, explain: Callable[[Member], str]) -> list[Part]:
         """Why each other member was not asked; members the resolver never needed to look
         at are described too while there are few of them (a large community gets a count)."""
         skipped = [s for s in res.skipped if s.reason != "that's you"]
@@ -352,7 +360,7 @@ class Engine:
             if self.monitor.availability(m.key) is Availability.AVAILABLE:
                 spare.append(m.name)
             else:
-                skipped.append(Skip(m, self.explain(m)))
+                skipped.append(Skip(m, explain(m)))
         parts: list[Part] = []
         if spare:
             parts.append(f"\nAlso available, not needed this time: {', '.join(spare)}")
@@ -485,6 +493,7 @@ class Engine:
                 request.mode,
                 min(need, self.settings.max_attempts - len(tried)),
                 {int(t) for t in tried},
+                self.explainer(request.requester.tz),
             )
             if res.targets:
                 now = self.clock.now()

@@ -65,9 +65,9 @@ class Notifier:
             return
         handles = dict(await Community.filter(id__in=list(moved)).values_list("id", "handle"))
         subs = await Subscription.filter(community_id__in=list(moved)).values_list(
-            "id", "subscriber_id", "subscriber__user_id", "community_id", "once"
+            "id", "subscriber_id", "subscriber__user_id", "community_id", "once", "subscriber__tz"
         )
-        for sub_id, subscriber_id, subscriber_uid, community_id, once in subs:
+        for sub_id, subscriber_id, subscriber_uid, community_id, once, tz in subs:
             changed = [
                 c
                 for c in moved[community_id]
@@ -96,7 +96,7 @@ class Notifier:
                     parts += [
                         "; " if i else "",
                         Mention(uid, name),
-                        f" is now {texts.describe(verdict, 'UTC', self.engine.clock.now())}",
+                        f" is now {texts.describe(verdict, tz or 'UTC', self.engine.clock.now())}",
                     ]
             await self.engine.platform.send_direct(tenant, subscriber_uid, Message(tuple(parts)))
         await self.engine.platform.views_changed(tenant, set(people), set(moved))

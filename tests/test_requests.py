@@ -7,7 +7,7 @@ import asyncio
 import pytest
 
 from bots.shell.testing import Workspace
-from core.ports import Message
+from core.ports import Actor, Message
 from core.store.models import Delivery, DeliveryState, Request, RequestState
 
 
@@ -172,3 +172,9 @@ async def test_the_sweeper_leaves_a_running_fan_out_alone(
     held.set()
     await workspace.engine.drain()
     assert sorted(workspace.transcript.asked()) == ["bob", "carol", "dave"]
+
+
+async def test_skip_reasons_tell_times_in_the_requesters_zone(workspace: Workspace) -> None:
+    berlin = Actor("shell", "local", "alice", "alice", "Europe/Berlin")
+    reply = await workspace.engine.command(berlin, "ask-available", "frontend review please")
+    assert "carol (busy: do-not-disturb until 12:00)" in reply.plain()
