@@ -192,8 +192,9 @@ class Engine:
         self.monitor.expire()
         for did in await self.outbox.expired():
             await self._timed_out(did)
-        failed = await self.outbox.dispatch(await self.outbox.due())
-        await self._failed(failed)
+        due = await self.outbox.due()
+        if due:  # in the background: a resumed fan-out must not hold up timeouts and pushes
+            self.spawn(self._send(due))
         await self.pump()
         await self.monitor.flush()
 
@@ -299,7 +300,7 @@ class Engine:
             ids = await self._record(request, community, res.targets, now)
         if not res.targets:
             return self._nobody(community, res)
-        self.spawn(self._send(request.id, ids))
+        self.spawn(self._send(ids))
         return self._asked(community, mode, res, explain)
 
     async def _record(
@@ -328,7 +329,8 @@ class Engine:
             skipped=[[s.member.contact_id, s.reason] for s in res.skipped[:200]],
         )
 
-    async def _send(self, request_id: int, ids: list[int]) -> None:
+    async def _send(self, ids: list[int]) -> None:
+        """Deliver, then act on what failed for good (the next member, or telling the requester)."""
         failed = await self.outbox.dispatch(ids)
         await self._failed(failed)
 
@@ -506,7 +508,7 @@ class Engine:
                 await self._tell(
                     request, Message.of(*what, "; asking ", *names, f" in @{community.handle}.")
                 )
-                await self._send(request.id, ids)
+                await self._send(ids)
                 return
         if open_left == 0 and need > 0:
             await self._close(request, RequestState.EXHAUSTED)

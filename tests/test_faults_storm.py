@@ -59,6 +59,7 @@ async def test_a_thousand_deliveries_through_a_storm_arrive_exactly_once(
             break
         workspace.clock.advance(4)
         await workspace.engine.tick()
+        await workspace.engine.drain()  # the sweeper sends in the background
     got = Counter(
         o.to for o in workspace.transcript.out if o.kind == "dm" and "accept" in o.buttons
     )

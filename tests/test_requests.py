@@ -154,10 +154,11 @@ async def test_only_the_target_can_answer_an_ask(workspace: Workspace) -> None:
 async def test_the_sweeper_leaves_a_running_fan_out_alone(
     workspace: Workspace, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    held = asyncio.Event()
+    held, sending = asyncio.Event(), asyncio.Event()
     send = workspace.platform.send_direct
 
     async def held_send(tenant: str, user_id: str, message: Message) -> str:
+        sending.set()
         await held.wait()  # the platform is slow: the fan-out is mid-way
         return await send(tenant, user_id, message)
 
@@ -165,8 +166,7 @@ async def test_the_sweeper_leaves_a_running_fan_out_alone(
     await workspace.engine.command(
         workspace.session.actor(), "ask-available", "frontend --everyone drill"
     )
-    for _ in range(50):  # let the fan-out task lease its batch and block on the first send
-        await asyncio.sleep(0)
+    await asyncio.wait_for(sending.wait(), 10)  # the fan-out has leased its batch and is sending
     assert await workspace.engine.outbox.due() == []
     await workspace.engine.tick()
     held.set()
