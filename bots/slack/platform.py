@@ -102,6 +102,7 @@ class SlackPlatform:
                     "Retry-After"
                 )
                 wait = float(raw) if raw and str(raw).isdigit() else 1.0
+                self.pacer.hold(method, wait)  # every sender waits it out, not just this one
             raise DeliveryFailed(
                 f"{method}: {error or status}", permanent=permanent, retry_after=wait
             ) from exc
