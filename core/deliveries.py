@@ -11,6 +11,7 @@ import logging
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from tortoise.expressions import Q
 
@@ -82,6 +83,9 @@ class Outbox:
         self.timeout = timeout
         self.worker = uuid.uuid4().hex[:16]
         self.stopping = False  # set on SIGTERM: finish what is claimed, claim nothing new
+        # Deliveries a dispatch of this process is working through: every dispatch here
+        # shares `worker`, so the lease alone cannot keep two of them off the same rows.
+        self._inflight: set[int] = set()
 
     async def record(self, request: Request, targets: Sequence[Member]) -> list[int]:
         """Write one pending delivery per target (inside the caller's transaction)."""
@@ -94,7 +98,7 @@ class Outbox:
             for m in targets
         ]
         await Delivery.bulk_create(rows)
-        ids = await column_ints(
+        return await column_ints(
             Delivery.filter(
                 request_id=request.id,
                 target_id__in=[m.contact_id for m in targets],
@@ -102,7 +106,6 @@ class Outbox:
             ),
             "id",
         )
-        return [int(i) for i in ids]
 
     async def dispatch(self, ids: Iterable[int]) -> list[int]:
         """Send these pending deliveries; returns the ids that failed for good.
@@ -111,9 +114,16 @@ class Outbox:
         sweeper (`due`) leaves a running fan-out alone instead of sending beside it and
         sharing its rate limit; a crashed worker's lease runs out and another resumes.
         """
-        ids = list(ids)
+        ids = [i for i in ids if i not in self._inflight]
         if not ids:
             return []
+        self._inflight.update(ids)  # before the first await: no other dispatch can take them
+        try:
+            return await self._dispatch(ids)
+        finally:
+            self._inflight.difference_update(ids)
+
+    async def _dispatch(self, ids: list[int]) -> list[int]:
         mine = set(await self._lease(ids))
         rows = (
             await Delivery.filter(id__in=sorted(mine))
@@ -135,29 +145,25 @@ class Outbox:
 
     async def _lease(self, ids: list[int]) -> list[int]:
         """Claim every pending delivery of `ids` that is free or already ours; returns ours."""
-        now = self.clock.now()
-        await Delivery.filter(
-            Q(claimed_until__isnull=True)
-            | Q(claimed_until__lt=to_datetime(now))
-            | Q(claimed_by=self.worker),
-            id__in=ids,
-            state=DeliveryState.PENDING,
-        ).update(claimed_by=self.worker, claimed_until=to_datetime(now + LEASE_SECONDS))
+        await self._take(id__in=ids)
         return await column_ints(
             Delivery.filter(id__in=ids, claimed_by=self.worker, state=DeliveryState.PENDING), "id"
         )
 
     async def _claim(self, did: int) -> bool:
         """Take one delivery just before sending it: ours by lease, or free."""
+        return await self._take(id=did) == 1
+
+    async def _take(self, **which: Any) -> int:
+        """Claim (or renew) pending deliveries that are free, expired or already ours."""
         now = self.clock.now()
-        got = await Delivery.filter(
+        return await Delivery.filter(
             Q(claimed_until__isnull=True)
             | Q(claimed_until__lt=to_datetime(now))
             | Q(claimed_by=self.worker),
-            id=did,
             state=DeliveryState.PENDING,
+            **which,
         ).update(claimed_by=self.worker, claimed_until=to_datetime(now + LEASE_SECONDS))
-        return got == 1
 
     async def _send(self, did: int, ctx: AskContext, user_id: str) -> bool | None:
         """True sent, False failed for good, None not ours or to retry later."""

@@ -178,3 +178,22 @@ async def test_skip_reasons_tell_times_in_the_requesters_zone(workspace: Workspa
     berlin = Actor("shell", "local", "alice", "alice", "Europe/Berlin")
     reply = await workspace.engine.command(berlin, "ask-available", "frontend review please")
     assert "carol (busy: do-not-disturb until 12:00)" in reply.plain()
+
+
+async def test_a_tick_racing_a_new_fan_out_never_sends_twice(
+    workspace: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    send = workspace.platform.send_direct
+
+    async def networked(tenant: str, user_id: str, message: Message) -> str:
+        for _ in range(3):
+            await asyncio.sleep(0)  # a real send yields to the loop while it is on the wire
+        return await send(tenant, user_id, message)
+
+    monkeypatch.setattr(workspace.platform, "send_direct", networked)
+    actor = workspace.session.actor()
+    await workspace.engine.command(actor, "ask-available", "frontend --everyone all hands")
+    await workspace.engine.tick()  # the sweeper finds the new deliveries before their task runs
+    await workspace.engine.drain()
+    asked = workspace.transcript.asked()
+    assert sorted(asked) == ["bob", "carol", "dave"], asked
