@@ -23,7 +23,7 @@ from core.store.models import (
     Strategy,
     Subscription,
 )
-from core.store.queries import column_ints
+from core.store.queries import column_ints, column_strs
 
 if TYPE_CHECKING:
     from core.engine import Engine
@@ -132,7 +132,9 @@ class CommunityAdmin:
                 f"@{c.handle} has {open_requests} open request(s); delete it once they close",
                 USAGE["community delete"],
             )
+        members = await column_ints(Membership.filter(community_id=c.id), "contact_id")
         await c.delete()
+        await self._untrack(who, members)
         return Message.of(f"Deleted @{c.handle}.")
 
     async def join(
@@ -156,6 +158,7 @@ class CommunityAdmin:
                 USAGE["community leave"],
             )
         await Membership.filter(community_id=c.id, contact_id=who.contact_id).delete()
+        await self._untrack(who, [who.contact_id])
         return Message.of(f"You left @{c.handle}.")
 
     async def add(
@@ -206,6 +209,7 @@ class CommunityAdmin:
         gone = await Membership.filter(
             community_id=c.id, contact_id__in=[x.id for x in contacts]
         ).delete()
+        await self._untrack(who, [x.id for x in contacts])
         return Message.of(
             f"Removed {gone} from @{c.handle}." if gone else f"None of them were in @{c.handle}."
         )
@@ -292,6 +296,13 @@ class CommunityAdmin:
         return Message.of(f"Pinned @{c.handle}'s availability here; I'll keep it current.")
 
     # -- helpers ----------------------------------------------------------------------
+
+    async def _untrack(self, who: Who, contact_ids: list[int]) -> None:
+        """People in no community any more stop costing presence memory in this process."""
+        still = set(await column_ints(Membership.filter(contact_id__in=contact_ids), "contact_id"))
+        gone = [cid for cid in contact_ids if cid not in still]
+        for uid in await column_strs(Contact.filter(id__in=gone), "user_id"):
+            self.engine.tracked.discard(presence_key(who.actor.platform, who.actor.tenant, uid))
 
     def _owner(self, role: Role | None, c: Community, what: str) -> None:
         if role is not Role.OWNER:

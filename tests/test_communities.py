@@ -206,3 +206,16 @@ async def test_no_input_raises_and_a_refused_command_changes_nothing(workspace: 
             assert await snapshot() == before, line
         for o in t.out:
             assert "<!channel>" not in o.text or o.kind in ("ephemeral", "channel"), line
+
+
+async def test_presence_is_tracked_only_while_someone_is_in_a_community(
+    workspace: Workspace,
+) -> None:
+    erin, bob = "shell:local:erin", "shell:local:bob"
+    await workspace.run("/community leave on-call-db", as_user="bob")
+    assert bob in workspace.engine.tracked, "bob is still in @frontend"
+    await workspace.run("/community set on-call-db owner @dave", as_user="erin")
+    await workspace.run("/community leave on-call-db", as_user="erin")
+    assert erin not in workspace.engine.tracked
+    await workspace.run("/community join on-call-db", as_user="erin")
+    assert erin in workspace.engine.tracked
