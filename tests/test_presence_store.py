@@ -3,14 +3,39 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 from core.clock import ManualClock
 from core.presence.availability import Availability
 from core.presence.monitor import PresenceMonitor
-from core.presence.signals import ONLINE, Override
+from core.presence.signals import ONLINE, Activity, Override
 from core.presence.store import PresenceStore
 
 T0 = 1_767_603_600.0
+DEADLINE = 5.0
+
+
+async def until(done: Callable[[], bool], write: Callable[[], Awaitable[None]]) -> None:
+    """Write until the other side has it: Redis pub/sub drops what is published before a
+    subscription is in place, and nothing tells the publisher when that is."""
+    loop = asyncio.get_running_loop()
+    stop = loop.time() + DEADLINE
+    while not done():
+        assert loop.time() < stop, "the other process never heard the write"
+        await write()
+        for _ in range(20):
+            if done():
+                return
+            await asyncio.sleep(0.005)
+
+
+async def first_heard(
+    feed: AsyncIterator[tuple[str, str]], write: Callable[[], Awaitable[None]]
+) -> tuple[str, str]:
+    """The first item another process's feed delivers, writing until it does."""
+    got = asyncio.ensure_future(anext(feed))
+    await until(got.done, write)
+    return got.result()
 
 
 async def test_saved_records_load_back_and_missing_keys_are_absent(
@@ -26,11 +51,9 @@ async def test_another_process_hears_writes_but_not_its_own(
 ) -> None:
     feed = second_store.feed()
     own = presence_store.feed()
-    first = asyncio.ensure_future(anext(feed))
     mine = asyncio.ensure_future(anext(own))
-    await asyncio.sleep(0.05)  # the subscription must be in place before the write (Redis pub/sub)
-    await presence_store.save({"k": "v"})
-    assert await asyncio.wait_for(first, 2) == ("k", "v")
+    heard = await first_heard(feed, lambda: presence_store.save({"k": "v"}))
+    assert heard == ("k", "v")
     assert not mine.done()
     mine.cancel()
     await feed.aclose()
@@ -69,13 +92,13 @@ async def test_the_feed_keeps_a_following_monitor_current(
     heard: list[object] = []
     reader.on_change(heard.append)
     follow = asyncio.ensure_future(reader.follow())
-    await asyncio.sleep(0.05)
     writer.native("discord:G:1", ONLINE)
-    await writer.flush()
-    for _ in range(100):
-        if reader.availability("discord:G:1") is Availability.AVAILABLE:
-            break
-        await asyncio.sleep(0.01)
+
+    async def flush_again() -> None:
+        writer.observe("discord:G:1", Activity())  # no change of availability, but dirty again
+        await writer.flush()
+
+    await until(lambda: reader.availability("discord:G:1") is Availability.AVAILABLE, flush_again)
     follow.cancel()
     assert reader.availability("discord:G:1") is Availability.AVAILABLE
     assert heard == [], (
