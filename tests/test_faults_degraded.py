@@ -16,7 +16,7 @@ from core.directory import presence_key
 from core.presence.availability import Availability
 from core.presence.monitor import PresenceMonitor
 from core.presence.redis_store import RedisPresenceStore
-from core.presence.signals import ONLINE
+from core.presence.signals import ONLINE, Activity
 from core.presence.store import PresenceStore
 from tests.conftest import POSTGRES, REDIS
 from tests.faults.processes import Process, environment
@@ -76,7 +76,8 @@ async def test_redis_cut_requests_resolve_one_warning_then_rejoin(
         writer.native(zed, ONLINE)
         start = time.monotonic()
         while ws.engine.monitor.availability(zed) is not Availability.AVAILABLE:
-            await presence_store.save({zed: writer._records[zed].to_wire()})  # until resubscribed
+            writer.observe(zed, Activity())  # written again (same availability) until resubscribed
+            await writer.flush()
             assert time.monotonic() - start < 5, "the feed never came back"
             await asyncio.sleep(0.05)
         print(f"  rejoined: feed delivering again {time.monotonic() - start:.2f}s after restore")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 
 from bots.shell.testing import Workspace
@@ -10,7 +11,7 @@ from core.clock import ManualClock
 from core.directory import presence_key
 from core.presence.availability import Availability
 from core.presence.monitor import PresenceMonitor
-from core.presence.signals import OFFLINE, ONLINE
+from core.presence.signals import OFFLINE, ONLINE, Activity
 from core.presence.store import PresenceStore
 from core.store.models import Delivery, DeliveryState
 
@@ -27,6 +28,20 @@ async def until(check: object, within: float) -> float:
     return time.monotonic() - start
 
 
+async def listening(one: PresenceMonitor, two: PresenceMonitor) -> None:
+    """Write a probe until the follower hears it: Redis pub/sub drops what is published
+    before the subscription is in place, and nothing else says when that is."""
+    probe = presence_key("shell", "local", "probe")
+    one.native(probe, ONLINE)
+    start = time.monotonic()
+    while two.availability(probe) is not Availability.AVAILABLE:
+        assert time.monotonic() - start < 5, "the follower never subscribed"
+        one.observe(probe, Activity())  # dirty again, same availability
+        await one.flush()
+        with contextlib.suppress(AssertionError):
+            await until(lambda: two.availability(probe) is Availability.AVAILABLE, 0.1)
+
+
 async def test_presence_written_by_one_process_is_seen_by_another_within_a_second(
     presence_store: PresenceStore, second_store: PresenceStore
 ) -> None:
@@ -34,7 +49,7 @@ async def test_presence_written_by_one_process_is_seen_by_another_within_a_secon
     one, two = PresenceMonitor(presence_store, clock), PresenceMonitor(second_store, clock)
     follower = asyncio.create_task(two.follow())
     try:
-        await asyncio.sleep(0.05)  # the subscriber is listening
+        await listening(one, two)
         seen = []
         for state, want in ((ONLINE, Availability.AVAILABLE), (OFFLINE, Availability.OFFLINE)):
             one.native(BOB, state)
