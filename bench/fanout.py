@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import sys
 import tempfile
 import threading
@@ -26,8 +25,7 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 
 from bench.common import Row, print_rows
 from bots.slack.app import SlackBot, build_app
-from bots.slack.main import SlackTuning, make_client, wire
-from bots.slack.pacing import Pacer
+from bots.slack.main import make_client, make_pacer, wire
 from bots.slack.platform import SlackPlatform
 from core.bootstrap import running
 from core.clock import SystemClock
@@ -102,21 +100,19 @@ async def slack_world(
         for i in range(1, members + 1):
             slack.add_user(member_id(i), f"member{i}", tz="UTC")
         slack.add_channel(CHANNEL, "general")
-        if post_rate is not None:
-            os.environ["SLACK_POST_RATE"] = str(post_rate)  # as the deployment configures it
-            os.environ["SLACK_POST_BURST"] = "1"  # the stand-in allows no burst
-        tuning = SlackTuning()
-        settings = load_settings(
+        rates = {} if post_rate is None else {"slack_post_rate": post_rate, "slack_post_burst": 1}
+        settings = load_settings(  # the pacer as a deployment sets it; the stand-in allows no burst
+            **rates,
             database_url=f"sqlite://{db_dir / 'bench.sqlite3'}",
             slack_api_url=slack.url,
             random_seed=7,
             ask_timeout_seconds=3_600,
         )
-        pacer = Pacer(rates={"chat.postMessage": (tuning.slack_post_rate, tuning.slack_post_burst)})
+        pacer = make_pacer(settings)
         client = make_client("xoxb-bench", settings, pacer)
         platform = SlackPlatform(client, pacer)
         async with running(settings, platform, SystemClock()) as engine:
-            wire(engine, platform, settings, engine.clock, tuning.slack_presence_calls_per_minute)
+            wire(engine, platform, settings, engine.clock, settings.slack_presence_calls_per_minute)
             bot = SlackBot(engine, platform)
             world = SlackWorld(slack, build_app(bot, client, SECRET), bot, engine, platform)
             await seed(world, members)

@@ -25,6 +25,10 @@ class Settings(BaseSettings):
     discord_api_url: str = "https://discord.com/api/v10"
     discord_gateway_url: str | None = None
     discord_dev_guild: int | None = None
+    slack_post_rate: float = Field(default=5.0, gt=0)  # chat.postMessage a second, workspace-wide
+    slack_post_burst: float = Field(default=10.0, ge=1)
+    slack_presence_calls_per_minute: float = Field(default=50.0, gt=0)  # users.getPresence budget
+    slack_probe_every: float = Field(default=5.0, gt=0)  # seconds between prober steps
     port: int = Field(default=3000, ge=1, le=65535)
     ask_timeout_seconds: float = Field(default=300, gt=0)
     max_attempts: int = Field(default=5, ge=1, le=100)

@@ -7,7 +7,6 @@ import contextlib
 import logging
 
 from aiohttp import web
-from pydantic_settings import BaseSettings, SettingsConfigDict
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.http_retry.builtin_async_handlers import AsyncConnectionErrorRetryHandler
@@ -25,15 +24,9 @@ from core.engine import Engine
 log = logging.getLogger(__name__)
 
 
-class SlackTuning(BaseSettings):
-    """Slack-only knobs the core's Settings does not carry (read from the same environment)."""
-
-    model_config = SettingsConfigDict(env_file=".env", extra="ignore", case_sensitive=False)
-
-    slack_post_rate: float = 5.0  # chat.postMessage calls a second, workspace-wide
-    slack_post_burst: float = 10.0
-    slack_presence_calls_per_minute: float = 50.0
-    slack_probe_every: float = 5.0
+def make_pacer(settings: Settings) -> Pacer:
+    """The workspace's posting budget, as the deployment configures it (SLACK_POST_RATE/BURST)."""
+    return Pacer(rates={"chat.postMessage": (settings.slack_post_rate, settings.slack_post_burst)})
 
 
 def make_client(token: str, settings: Settings, pacer: Pacer) -> AsyncWebClient:
@@ -89,16 +82,15 @@ async def run_slack(settings: Settings) -> int:
     """Start the bot; returns when the server stops."""
     token = require(settings.slack_bot_token, "SLACK_BOT_TOKEN")
     secret = require(settings.slack_signing_secret, "SLACK_SIGNING_SECRET")
-    tuning = SlackTuning()
-    pacer = Pacer(rates={"chat.postMessage": (tuning.slack_post_rate, tuning.slack_post_burst)})
+    pacer = make_pacer(settings)
     client = make_client(token, settings, pacer)
     platform = SlackPlatform(client, pacer)
     clock = SystemClock()
     async with running(settings, platform, clock) as engine:
-        prober = wire(engine, platform, settings, clock, tuning.slack_presence_calls_per_minute)
+        prober = wire(engine, platform, settings, clock, settings.slack_presence_calls_per_minute)
         bot = SlackBot(engine, platform)
         app = build_app(bot, client, secret)
-        probing = asyncio.create_task(_probing(prober, tuning.slack_probe_every))
+        probing = asyncio.create_task(_probing(prober, settings.slack_probe_every))
         try:
             if settings.slack_app_token is not None:
                 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
