@@ -34,6 +34,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     sub.add_parser("discord", help="run the Discord bot")
     sub.add_parser("migrate", help="apply database migrations")
+    sub.add_parser(
+        "doctor", help="check the request lifecycle's invariants in the database (exit 1 if broken)"
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=logging.INFO if args.command != "shell" else logging.WARNING,
@@ -64,6 +67,8 @@ async def _run(args: argparse.Namespace, settings: object) -> int:
         await migrate(settings.database_url)
         print("database is up to date")
         return 0
+    if args.command == "doctor":
+        return await _doctor(settings.database_url)
     if args.command == "slack":
         from bots.slack.main import run_slack
 
@@ -71,6 +76,25 @@ async def _run(args: argparse.Namespace, settings: object) -> int:
     from bots.discord.main import run_discord
 
     return await run_discord(settings)
+
+
+async def _doctor(url: str) -> int:
+    """Print each violation in one line; exit 1 if there is any."""
+    from core.doctor import check
+    from core.store.db import close_db, open_db, reachable
+
+    with reachable():
+        await open_db(url, migrate_first=False)
+    try:
+        problems = await check()
+    finally:
+        await close_db()
+    for line in problems:
+        print(line)
+    if problems:
+        return 1
+    print("ok: every request has a way forward and every ending was told once")
+    return 0
 
 
 if __name__ == "__main__":

@@ -5,18 +5,25 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import random
 import signal
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from core.clock import Clock, SystemClock
 from core.config import Settings
+from core.deliveries import DeliverySender
+from core.directory import Directory
 from core.engine import Engine, EngineSettings
+from core.notices import NoticeSender
 from core.ports import Platform
 from core.presence.monitor import PresenceMonitor
 from core.presence.record import Policy
 from core.presence.store import MemoryPresenceStore, PresenceStore
+from core.resolver import Resolver
 from core.store.db import close_db, open_db
+from core.transitions import Transitions
 
 log = logging.getLogger(__name__)
 
@@ -45,8 +52,19 @@ def build_engine(
     clock: Clock | None = None,
     store: PresenceStore | None = None,
 ) -> Engine:
+    """Every collaborator built once, each handed only what it needs."""
     clock = clock or SystemClock()
     monitor = PresenceMonitor(store or presence_store(settings), clock, policy(settings))
+    worker = uuid.uuid4().hex[:12]
+    directory = Directory()
+    resolver = Resolver(directory, monitor, platform, clock, random.Random(settings.random_seed))
+    transitions = Transitions(
+        clock,
+        resolver,
+        platform.name,
+        ask_timeout=settings.ask_timeout_seconds,
+        max_attempts=settings.max_attempts,
+    )
     return Engine(
         platform,
         monitor,
@@ -56,6 +74,11 @@ def build_engine(
             max_attempts=settings.max_attempts,
             seed=settings.random_seed,
         ),
+        directory=directory,
+        resolver=resolver,
+        transitions=transitions,
+        deliveries=DeliverySender(platform, clock, transitions, worker),
+        notices=NoticeSender(platform, clock, worker),
     )
 
 
@@ -91,7 +114,7 @@ async def running(
         with contextlib.suppress(NotImplementedError, RuntimeError):
             asyncio.get_running_loop().remove_signal_handler(signal.SIGTERM)
         with contextlib.suppress(Exception):
-            await engine.outbox.hand_back()
+            await engine.hand_back()
         for task in tasks:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -117,9 +140,9 @@ def _on_sigterm(engine: Engine, tasks: list[asyncio.Task[None]]) -> asyncio.Even
             main.cancel()
 
     def handler() -> None:
-        if engine.outbox.stopping:
+        if engine.stopping:
             return
-        engine.outbox.stopping = True
+        engine.stop_sending()
         tasks.append(asyncio.create_task(drain_then_stop()))
 
     with contextlib.suppress(NotImplementedError, RuntimeError):  # not on Windows or off-thread

@@ -88,14 +88,34 @@ class Platform(Protocol):
 
     name: str
 
-    async def send_direct(self, tenant: str, user_id: str, message: Message) -> str:
-        """DM one person; returns a reference for later updates."""
+    async def send_direct(
+        self,
+        tenant: str,
+        user_id: str,
+        message: Message,
+        *,
+        key: str | None = None,
+        retry: bool = False,
+    ) -> str:
+        """DM one person; returns a reference for later updates.
+
+        `key` names the logical message (at most 24 characters); with `retry`, an earlier
+        attempt under that key may have reached the platform, so the adapter looks for it
+        (or lets the platform de-duplicate) before sending again.
+        """
         ...
 
     async def post(
-        self, tenant: str, channel: str, message: Message, thread: str | None = None
+        self,
+        tenant: str,
+        channel: str,
+        message: Message,
+        thread: str | None = None,
+        *,
+        key: str | None = None,
+        retry: bool = False,
     ) -> str:
-        """Post in a channel (or its thread); returns a reference."""
+        """Post in a channel (or its thread); returns a reference. `key`/`retry` as above."""
         ...
 
     async def update(self, tenant: str, ref: str, message: Message) -> None:

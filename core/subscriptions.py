@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import logging
+import uuid
 from collections import defaultdict
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from core import texts, views
 from core.directory import presence_key
-from core.ports import Actor, DeliveryFailed, Mention, Message, Part
+from core.domain import NoticeKind
+from core.notices import notice, owe_once
+from core.ports import Actor, Mention, Message, Part
 from core.presence.availability import Availability
 from core.presence.monitor import Change
 from core.store.models import Community, Contact, LiveView, Membership, Subscription, Tenant
@@ -40,10 +43,7 @@ class Notifier:
             if platform == self.engine.platform.name and ch.old != ch.new.availability:
                 by_tenant[(platform, tenant)][user] = ch
         for (platform, tenant), people in by_tenant.items():
-            try:
-                await self._tenant(platform, tenant, people)
-            except DeliveryFailed as exc:
-                log.info("could not push availability: %s", exc.reason)
+            await self._tenant(platform, tenant, people)
 
     async def _tenant(self, platform: str, tenant: str, people: dict[str, Change]) -> None:
         t = await Tenant.get_or_none(platform=platform, external_id=tenant)
@@ -86,8 +86,6 @@ class Notifier:
                     continue
                 parts: list[Part] = [f"Someone in @{handle} is available now: "]
                 parts += self._list(now_free, names)
-                if not await Subscription.filter(id=sub_id).delete():
-                    continue  # another process took this one-off subscription first
             else:
                 parts = [f"@{handle}: "]
                 for i, c in enumerate(changed):
@@ -98,10 +96,29 @@ class Notifier:
                         Mention(uid, name),
                         f" is now {texts.describe(verdict, tz or 'UTC', self.engine.clock.now())}",
                     ]
-            await self.engine.platform.send_direct(tenant, subscriber_uid, Message(tuple(parts)))
-        await self.engine.platform.views_changed(tenant, set(people), set(moved))
+            # Owed as a notice, sent on its own: a subscriber who cannot be reached holds up
+            # nobody, and a one-off subscription ends only once its message is delivered.
+            await owe_once(
+                notice(
+                    f"once:{sub_id}" if once else f"push:{sub_id}:{uuid.uuid4().hex}",
+                    platform,
+                    t.id,
+                    NoticeKind.DM,
+                    subscriber_uid,
+                    Message(tuple(parts)),
+                    self.engine.clock.now(),
+                    subscription_id=sub_id if once else None,
+                )
+            )
+        try:
+            await self.engine.platform.views_changed(tenant, set(people), set(moved))
+        except Exception:
+            log.exception("home tabs of %s not refreshed", tenant)
         for view in await LiveView.filter(community_id__in=list(moved)):
-            await self.refresh_live_view(view)
+            try:
+                await self.refresh_live_view(view)
+            except Exception:
+                log.exception("live view %s not refreshed", view.id)
 
     async def _first(self, sub_id: int, change: Change) -> bool:
         """Several processes may see the same platform event (shards, a prober and an event);

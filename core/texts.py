@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
+from core.ports import Button, Mention, Message, Part
 from core.presence.availability import Availability, Verdict
 from core.presence.record import zone
 
@@ -51,3 +53,64 @@ def detail(v: Verdict, tz: str, now: float) -> str:
     if v.observed_at:
         text += f" ({v.source}, {span(now - v.observed_at)} ago)"
     return text
+
+
+# -- follow-ups to a requester (core.transitions writes them as notices) ------------------
+
+
+def listing(people: Sequence[Mention], limit: int = 20) -> list[Part]:
+    """`@a, @b, @c and 4 more`: one way to name several people everywhere."""
+    out: list[Part] = []
+    for i, p in enumerate(people[:limit]):
+        out += [", " if i else "", p]
+    if len(people) > limit:
+        out.append(f" and {len(people) - limit} more")
+    return out
+
+
+def why(event: str, timeout: float) -> str:
+    """What a settled delivery means to the requester."""
+    return {
+        "decline": "declined",
+        "timeout": f"did not answer within {span(timeout)}",
+        "send-failed": "could not be reached",
+    }.get(event, event)
+
+
+def accepted(taker: Mention, handle: str, text: str) -> Message:
+    return Message.of(taker, f" accepted your ask in @{handle}: ", text)
+
+
+def asking_next(person: Mention, reason: str, asked: Sequence[Mention], handle: str) -> Message:
+    return Message.of(person, f" {reason}; asking ", *listing(asked), f" in @{handle}.")
+
+
+def subscribe_offer(handle: str) -> tuple[str, Button]:
+    """The hint and button that offer to tell the requester when someone is available."""
+    return (
+        f"\nTo hear when someone is: /community subscribe {handle} --once",
+        Button("subscribe-once", handle, "Tell me when someone is available"),
+    )
+
+
+def nobody_else(person: Mention, reason: str, handle: str) -> Message:
+    hint, button = subscribe_offer(handle)
+    return Message(
+        (person, f" {reason}. Nobody else in @{handle} is available to ask.", hint), (button,)
+    )
+
+
+def just(person: Mention, reason: str) -> Message:
+    return Message.of(person, f" {reason}.")
+
+
+def ran_its_course(handle: str, outcomes: Sequence[tuple[Mention, str]]) -> Message:
+    """The wrap-up of an `--all`/`--everyone` ask once every answer is in: who did what."""
+    by_reason: dict[str, list[Mention]] = {}
+    for person, reason in outcomes:
+        by_reason.setdefault(reason, []).append(person)
+    parts: list[Part] = [f"Your ask in @{handle} has run its course: "]
+    for i, (reason, people) in enumerate(by_reason.items()):
+        parts += ["; " if i else "", *listing(people, 10), f" {reason}"]
+    parts.append(".")
+    return Message(tuple(parts))

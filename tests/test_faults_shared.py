@@ -83,6 +83,7 @@ async def test_a_subscription_fires_once_not_once_per_process(
         a.engine.monitor.native(BOB, OFFLINE)
         b.engine.monitor.native(BOB, OFFLINE)
         await asyncio.gather(a.engine.tick(), b.engine.tick())
+        await asyncio.gather(a.engine.drain(), b.engine.drain())  # pushes are sent after commit
         told = [
             o
             for ws, mark in ((a, marks[0]), (b, marks[1]))
@@ -106,6 +107,7 @@ async def test_two_engines_expire_a_timed_out_ask_exactly_once(
     b.clock.advance(360)
     marks = len(a.transcript.out), len(b.transcript.out)
     await asyncio.gather(a.engine.tick(), b.engine.tick(), a.engine.tick(), b.engine.tick())
+    await asyncio.gather(a.engine.drain(), b.engine.drain())
     out = a.transcript.out[marks[0] :] + b.transcript.out[marks[1] :]
     moved_on = [o for o in out if o.to == "alice" and "did not answer" in o.text]
     reasked = [o.to for o in out if o.kind == "dm" and "accept" in o.buttons]

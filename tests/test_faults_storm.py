@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import random
 from collections import Counter
+from collections.abc import Callable
+from typing import Any
 
-from bots.shell.platform import ShellPlatform
+from bots.shell.platform import Outbound, ShellPlatform
 from bots.shell.testing import Workspace
+from core.clock import ManualClock
 from core.ports import DeliveryFailed, Message
 from core.store.models import Delivery, DeliveryState
 from tests.faults.seed import crowd
@@ -22,16 +25,20 @@ RETRY_AFTER = 1.0  # seconds a 429 asks the bucket (here: one DM channel) to wai
 class Storm(ShellPlatform):
     """The shell platform behind 429s (with Retry-After per bucket) and 5xx, seeded."""
 
-    def __init__(self, ws: Workspace, rate_429: float, rate_5xx: float) -> None:
-        super().__init__(ws.platform.emit)
-        self.clock = ws.clock
+    def __init__(
+        self, emit: Callable[[Outbound], None], clock: ManualClock, rate_429: float, rate_5xx: float
+    ) -> None:
+        super().__init__(emit)
+        self.clock = clock
         self.rng = random.Random(5)
         self.rates = (rate_429, rate_5xx)
         self.limited_until: dict[str, float] = {}
         self.hit_twice = 0
         self.calls = Counter[str]()
 
-    async def send_direct(self, tenant: str, user_id: str, message: Message) -> str:
+    async def send_direct(
+        self, tenant: str, user_id: str, message: Message, **idempotency: Any
+    ) -> str:
         now = self.clock.now()
         self.calls["send"] += 1
         if now < self.limited_until.get(user_id, 0.0):
@@ -44,15 +51,19 @@ class Storm(ShellPlatform):
         if roll < self.rates[0] + self.rates[1]:
             self.calls["5xx"] += 1
             raise DeliveryFailed("internal_error", permanent=False)
-        return await super().send_direct(tenant, user_id, message)
+        return await super().send_direct(tenant, user_id, message, **idempotency)
 
 
-async def test_a_thousand_deliveries_through_a_storm_arrive_exactly_once(
-    workspace: Workspace,
-) -> None:
+async def test_a_thousand_deliveries_through_a_storm_arrive_exactly_once(db: str) -> None:
+    storms: list[Storm] = []
+
+    def stormy(emit: Callable[[Outbound], None], clock: ManualClock) -> Storm:
+        storms.append(Storm(emit, clock, rate_429=0.3, rate_5xx=0.05))
+        return storms[0]
+
+    workspace = await Workspace(platform=stormy).start()
+    (storm,) = storms
     targets = await crowd(REQUESTS, handle="storm", requester="stormer")
-    storm = Storm(workspace, rate_429=0.3, rate_5xx=0.05)
-    workspace.engine.platform = workspace.engine.outbox.platform = storm
     await workspace.run("/ask-available storm --everyone weather report", as_user="stormer")
     for _ in range(400):
         if not await Delivery.filter(state=DeliveryState.PENDING).exists():

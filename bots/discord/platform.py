@@ -151,12 +151,27 @@ class DiscordPlatform:
 
     # -- the port ---------------------------------------------------------------------
 
-    async def send_direct(self, tenant: str, user_id: str, message: Message) -> str:
+    async def send_direct(
+        self,
+        tenant: str,
+        user_id: str,
+        message: Message,
+        *,
+        key: str | None = None,
+        retry: bool = False,
+    ) -> str:
         channel = await self._dm_channel(user_id)
         return await self._send(channel, message, tenant)
 
     async def post(
-        self, tenant: str, channel: str, message: Message, thread: str | None = None
+        self,
+        tenant: str,
+        channel: str,
+        message: Message,
+        thread: str | None = None,
+        *,
+        key: str | None = None,
+        retry: bool = False,
     ) -> str:
         """In the channel; with `thread` (the message a request came from) as a reply to it."""
         reference = (

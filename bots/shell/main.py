@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import sys
 from datetime import datetime
+from pathlib import Path
 from typing import TextIO
 
 from bots.shell.platform import Outbound, ShellPlatform
@@ -31,7 +32,7 @@ async def run_shell(
         if not as_json:
             print(text, flush=True)
 
-    platform = ShellPlatform(emit)
+    platform = ShellPlatform(emit, sent_log(settings.database_url))
     async with running(settings, platform, clock, tick_every=None) as engine:
         session = ShellSession(engine, platform, clock, say)
         await session.seed()
@@ -54,6 +55,13 @@ async def run_shell(
                 return 0
             if not await session.line(raw):
                 return 0
+
+
+def sent_log(database_url: str) -> Path:
+    """Where the simulated platform remembers what it sent: beside a SQLite file, else here."""
+    if database_url.startswith("sqlite://") and ":memory:" not in database_url:
+        return Path(database_url.removeprefix("sqlite://") + ".sent")
+    return Path("groupcast-shell.sent")
 
 
 def open_script(path: str) -> TextIO:

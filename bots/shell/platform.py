@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from core.ports import Message
 
@@ -46,42 +48,77 @@ class Outbound:
 
 
 class ShellPlatform:
-    """Implements the core's Platform port in process: nothing leaves the terminal."""
+    """Implements the core's Platform port in process: nothing leaves the terminal.
+
+    Like a real platform it remembers what it took under each idempotency key (in
+    `sent_log`, a file beside the database, when given), so a restarted process that
+    retries a send it cannot know finished shows the message once, not twice.
+    """
 
     name = "shell"
 
-    def __init__(self, emit: Callable[[Outbound], None]) -> None:
+    def __init__(self, emit: Callable[[Outbound], None], sent_log: Path | None = None) -> None:
         self.emit = emit
-        self.latest_ask: dict[str, str] = {}
-        self._refs: dict[str, str] = {}
-        self._n = 0
+        self.sent_log = sent_log
+        self._sent: dict[str, str] = {}
+        if sent_log is not None and sent_log.exists():
+            for line in sent_log.read_text(encoding="utf-8").splitlines():
+                key, _, ref = line.partition(" ")
+                self._sent[key] = ref
 
-    def _ref(self, to: str) -> str:
-        self._n += 1
-        ref = f"m{self._n}"
-        self._refs[ref] = to
-        return ref
+    @staticmethod
+    def _ref(to: str) -> str:
+        return f"{to}/{secrets.token_hex(4)}"
 
-    async def send_direct(self, tenant: str, user_id: str, message: Message) -> str:
+    def _seen(self, key: str | None, retry: bool) -> str | None:
+        return self._sent.get(key) if key is not None and retry else None
+
+    def _took(self, key: str | None, ref: str) -> None:
+        if key is None:
+            return
+        self._sent[key] = ref
+        if self.sent_log is not None:
+            with self.sent_log.open("a", encoding="utf-8") as f:
+                f.write(f"{key} {ref}\n")
+
+    async def send_direct(
+        self,
+        tenant: str,
+        user_id: str,
+        message: Message,
+        *,
+        key: str | None = None,
+        retry: bool = False,
+    ) -> str:
+        if (ref := self._seen(key, retry)) is not None:
+            return ref
         ref = self._ref(user_id)
         buttons = [f"{b.label.lower()}" for b in message.buttons]
-        for b in message.buttons:
-            if b.action == "accept":
-                self.latest_ask[user_id] = b.value
         self.emit(Outbound(user_id, "dm", message.plain(), buttons, ref))
+        self._took(key, ref)
         return ref
 
     async def post(
-        self, tenant: str, channel: str, message: Message, thread: str | None = None
+        self,
+        tenant: str,
+        channel: str,
+        message: Message,
+        thread: str | None = None,
+        *,
+        key: str | None = None,
+        retry: bool = False,
     ) -> str:
-        ref = self._ref(channel)
+        if (ref := self._seen(key, retry)) is not None:
+            return ref
+        ref = self._ref(f"#{channel}")
         self.emit(Outbound(f"#{channel}", "channel", message.plain(), [], ref))
+        self._took(key, ref)
         return ref
 
     async def update(self, tenant: str, ref: str, message: Message) -> None:
-        to = self._refs.get(ref, "?")
-        kind = "channel" if to.startswith("#") or to == "general" else "edit"
-        self.emit(Outbound(to if kind == "edit" else f"#{to}", kind, message.plain(), [], ref))
+        to = ref.rpartition("/")[0] or "?"
+        kind = "channel" if to.startswith("#") else "edit"
+        self.emit(Outbound(to, kind, message.plain(), [], ref))
 
     async def confirm_presence(self, tenant: str, user_ids: list[str]) -> None:
         return None

@@ -13,8 +13,8 @@ from core.directory import presence_key
 from core.engine import Engine
 from core.ports import Actor, Message, Place
 from core.presence.signals import DND, IDLE, OFFLINE, ONLINE, DoNotDisturb
-from core.store.models import Community, Contact, Membership, Role, Tenant
-from core.store.queries import column_strs
+from core.store.models import OPEN_DELIVERY, Community, Contact, Delivery, Membership, Role, Tenant
+from core.store.queries import column_ints, column_strs
 
 CHANNEL = "general"
 SEED_PEOPLE = ("alice", "bob", "carol", "dave", "erin")
@@ -122,13 +122,14 @@ class ShellSession:
             self.engine.monitor.native(who.key, STATES[args[1]])
             self.say(f"{args[0]} is {args[1]} on the platform now.")
         elif cmd in (":accept", ":decline") and not args:
-            ask = self.platform.latest_ask.get(self.user)
+            ask = await self.latest_ask()
             if ask is None:
                 self.say(f"{self.user} has no ask to answer.")
                 return
             reply = await self.engine.answer(self.actor(), ask, cmd == ":accept")
             self.platform.emit(Outbound(self.user, "ephemeral", reply.plain()))
         elif cmd == ":advance" and len(args) == 1 and (seconds := parse_duration(args[0])):
+            await self.engine.drain()  # time jumps between settled moments, never mid-send
             self.clock.advance(seconds)
             self.say(
                 f"(clock moved {texts.span(seconds)} to {texts.clock_time(self.clock.now(), 'UTC', 0)} UTC)"
@@ -138,6 +139,21 @@ class ShellSession:
             await self.users()
         else:
             self.say(f"Not understood: {text}. Type :help for the list.")
+
+    async def latest_ask(self) -> str | None:
+        """The newest ask still waiting on this user (from the database: it outlives a restart)."""
+        tenant_id = await self.engine.directory.tenant_id("shell", TENANT)
+        got = await column_ints(
+            Delivery.filter(
+                target__tenant_id=tenant_id,
+                target__user_id=self.user,
+                state__in=OPEN_DELIVERY,
+            )
+            .order_by("-id")
+            .limit(1),
+            "id",
+        )
+        return str(got[0]) if got else None
 
     async def users(self) -> None:
         tenant_id = await self.engine.directory.tenant_id("shell", TENANT)

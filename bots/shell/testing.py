@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from bots.shell.platform import Outbound, ShellPlatform
@@ -49,10 +50,12 @@ class Workspace:
         settings: Settings | None = None,
         store: PresenceStore | None = None,
         start: float = T0,
+        platform: Callable[[Callable[[Outbound], None], ManualClock], ShellPlatform] | None = None,
     ) -> None:
         self.clock = ManualClock(start)
         self.transcript = Transcript()
-        self.platform = ShellPlatform(self.transcript.out.append)
+        emit = self.transcript.out.append
+        self.platform = platform(emit, self.clock) if platform else ShellPlatform(emit)
         self.settings = settings or Settings(random_seed=7)
         self.engine: Engine = build_engine(self.settings, self.platform, self.clock, store)
         self.session = ShellSession(
@@ -64,6 +67,12 @@ class Workspace:
             await self.session.seed()
         await self.engine.start()
         return self
+
+    async def tick(self, seconds: float = 0.0) -> None:
+        """Move the clock, run what time drives, and wait for the sends it started."""
+        self.clock.advance(seconds)
+        await self.engine.tick()
+        await self.engine.drain()
 
     async def run(self, *lines: str, as_user: str | None = None) -> Transcript:
         """Run lines (as `as_user` if given) and return only what they caused."""

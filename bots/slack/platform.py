@@ -121,13 +121,28 @@ class SlackPlatform:
 
     # -- Platform ---------------------------------------------------------------------
 
-    async def send_direct(self, tenant: str, user_id: str, message: Message) -> str:
+    async def send_direct(
+        self,
+        tenant: str,
+        user_id: str,
+        message: Message,
+        *,
+        key: str | None = None,
+        retry: bool = False,
+    ) -> str:
         # chat.postMessage takes a user id as `channel` and posts in the app's DM with them:
         # one call per person, no conversations.open (Tier 3, ~50/min) throttling a fan-out.
         return await self.post(tenant, user_id, message)
 
     async def post(
-        self, tenant: str, channel: str, message: Message, thread: str | None = None
+        self,
+        tenant: str,
+        channel: str,
+        message: Message,
+        thread: str | None = None,
+        *,
+        key: str | None = None,
+        retry: bool = False,
     ) -> str:
         args = render.payload(message)
         if thread:

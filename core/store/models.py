@@ -2,53 +2,40 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
-
 from tortoise import fields
 from tortoise.models import Model
 
+from core.domain import (
+    OPEN_DELIVERY,
+    DeliveryState,
+    Mode,
+    NoticeKind,
+    NoticeState,
+    RequestState,
+    Role,
+    Strategy,
+)
 
-class Role(StrEnum):
-    OWNER = "owner"
-    MEMBER = "member"
-
-
-class Strategy(StrEnum):
-    """How `--one` picks among available members."""
-
-    LEAST_RECENT = "least-recent"
-    ROUND_ROBIN = "round-robin"
-    RANDOM = "random"
-    LONGEST_IDLE = "longest-idle"
-
-
-class Mode(StrEnum):
-    """What a group request resolves to."""
-
-    ONE = "one"
-    SOME = "some"
-    AVAILABLE = "available"
-    EVERYONE = "everyone"
-
-
-class RequestState(StrEnum):
-    OPEN = "open"
-    FULFILLED = "fulfilled"
-    EXHAUSTED = "exhausted"
-    EXPIRED = "expired"
-
-
-class DeliveryState(StrEnum):
-    PENDING = "pending"
-    SENT = "sent"
-    ACCEPTED = "accepted"
-    DECLINED = "declined"
-    EXPIRED = "expired"
-    FAILED = "failed"
-    WITHDRAWN = "withdrawn"
-
-
-OPEN_DELIVERY = (DeliveryState.PENDING, DeliveryState.SENT)
+__all__ = [
+    "OPEN_DELIVERY",
+    "Community",
+    "Contact",
+    "Delivery",
+    "DeliveryState",
+    "LiveView",
+    "Membership",
+    "Mode",
+    "Notice",
+    "NoticeKind",
+    "NoticeState",
+    "Request",
+    "RequestState",
+    "Resolution",
+    "Role",
+    "Strategy",
+    "Subscription",
+    "Tenant",
+]
 
 
 class Tenant(Model):
@@ -168,13 +155,18 @@ class Request(Model):
     requester: fields.ForeignKeyRelation[Contact] = fields.ForeignKeyField(
         "models.Contact", related_name="requests", on_delete=fields.CASCADE
     )
+    platform = fields.CharField(max_length=16, default="")
     mode = fields.CharEnumField(Mode, max_length=16)
     wanted = fields.IntField(default=1)
     text = fields.TextField()
     origin_channel = fields.CharField(max_length=64, null=True)
     origin_thread = fields.CharField(max_length=64, null=True)
     origin_link = fields.CharField(max_length=512, null=True)
-    state = fields.CharEnumField(RequestState, max_length=16, default=RequestState.OPEN)
+    state = fields.CharEnumField(
+        RequestState, max_length=16, default=RequestState.OPEN, db_index=True
+    )
+    # Bumped by every transition: two answers racing on one request serialise on it.
+    version = fields.IntField(default=0)
     created_at = fields.DatetimeField(auto_now_add=True)
     closed_at = fields.DatetimeField(null=True)
     tenant_id: int
@@ -195,6 +187,7 @@ class Delivery(Model):
     target: fields.ForeignKeyRelation[Contact] = fields.ForeignKeyField(
         "models.Contact", related_name="deliveries", on_delete=fields.CASCADE
     )
+    platform = fields.CharField(max_length=16, default="", db_index=True)
     state = fields.CharEnumField(
         DeliveryState, max_length=16, default=DeliveryState.PENDING, db_index=True
     )
@@ -203,8 +196,9 @@ class Delivery(Model):
     answered_at = fields.DatetimeField(null=True)
     expires_at = fields.DatetimeField(null=True, db_index=True)
     next_attempt_at = fields.DatetimeField(null=True)
-    attempts = fields.IntField(default=0)
-    claimed_by = fields.CharField(max_length=64, null=True)
+    attempts = fields.IntField(default=0)  # transient failures so far
+    tries = fields.IntField(default=0)  # sends started: more than one may mean it arrived already
+    claimed_by = fields.CharField(max_length=64, null=True)  # the lease token, also the fence
     claimed_until = fields.DatetimeField(null=True)
     message_ref = fields.CharField(max_length=128, null=True)
     error = fields.CharField(max_length=255, null=True)
@@ -213,6 +207,45 @@ class Delivery(Model):
 
     class Meta:
         table = "delivery"
+        unique_together = (("request", "target"),)
+
+
+class Notice(Model):
+    """A message the core owes (a follow-up, an edit, a push), written in the transition's
+    transaction and sent after commit, so a crash never loses one and `key` never doubles one."""
+
+    id = fields.IntField(primary_key=True)
+    key = fields.CharField(max_length=96, unique=True)
+    platform = fields.CharField(max_length=16, db_index=True)
+    tenant: fields.ForeignKeyRelation[Tenant] = fields.ForeignKeyField(
+        "models.Tenant", related_name="notices", on_delete=fields.CASCADE
+    )
+    request: fields.ForeignKeyNullableRelation[Request] = fields.ForeignKeyField(
+        "models.Request", related_name="notices", on_delete=fields.CASCADE, null=True
+    )
+    subscription_id = fields.IntField(null=True)  # a one-off subscription ends when this is sent
+    kind = fields.CharEnumField(NoticeKind, max_length=8)
+    outcome = fields.BooleanField(default=False)  # the one notice that tells a request's end
+    recipient = fields.CharField(max_length=64)  # a user id, or the DM's owner for an edit
+    channel = fields.CharField(max_length=64, null=True)
+    thread = fields.CharField(max_length=64, null=True)
+    ref = fields.CharField(max_length=128, null=True)  # the message an edit replaces
+    body: dict[str, object] = fields.JSONField()
+    state = fields.CharEnumField(
+        NoticeState, max_length=8, default=NoticeState.PENDING, db_index=True
+    )
+    attempts = fields.IntField(default=0)
+    tries = fields.IntField(default=0)
+    claimed_by = fields.CharField(max_length=64, null=True)
+    claimed_until = fields.DatetimeField(null=True)
+    created_at = fields.DatetimeField()
+    sent_at = fields.DatetimeField(null=True)
+    error = fields.CharField(max_length=255, null=True)
+    tenant_id: int
+    request_id: int | None
+
+    class Meta:
+        table = "notice"
 
 
 class Resolution(Model):

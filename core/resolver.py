@@ -1,0 +1,81 @@
+"""Choosing targets: the roster in strategy order, availability from the monitor, a last check
+with the platform, and a reason for every member not chosen."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+
+from core import texts
+from core.clock import Clock
+from core.directory import Directory, Roster
+from core.domain import Mode
+from core.grouping import Member, Resolution, resolve
+from core.ports import Platform
+from core.presence.availability import Availability
+from core.presence.monitor import PresenceMonitor
+from core.store.models import Community
+
+CONFIRM_ROUNDS = 3
+
+
+class Resolver:
+    """Resolves a request against a community; shared by new asks and re-asks."""
+
+    def __init__(
+        self,
+        directory: Directory,
+        monitor: PresenceMonitor,
+        platform: Platform,
+        clock: Clock,
+        rng: random.Random,
+    ) -> None:
+        self.directory = directory
+        self.monitor = monitor
+        self.platform = platform
+        self.clock = clock
+        self.rng = rng
+
+    def explainer(self, tz: str) -> Callable[[Member], str]:
+        """Skip reasons as the requester reads them, times in their own zone."""
+
+        def explain(member: Member) -> str:
+            return texts.describe(self.monitor.verdict(member.key), tz, self.clock.now())
+
+        return explain
+
+    async def roster(self, community: Community, tenant: str) -> Roster:
+        return await self.directory.roster(community, self.platform.name, tenant, rng=self.rng)
+
+    async def pick(
+        self,
+        community: Community,
+        tenant: str,
+        requester_id: int,
+        mode: Mode,
+        wanted: int,
+        exclude: set[int],
+        tz: str,
+    ) -> Resolution:
+        """Walk the roster (already in strategy order) only as far as the request needs."""
+        roster = await self.roster(community, tenant)
+        explain = self.explainer(tz)
+        await self.monitor.load(roster.keys())
+        res = Resolution([], [], [])
+        for _ in range(CONFIRM_ROUNDS):  # re-check candidates with the platform; re-pick if moved
+            res = resolve(
+                roster,
+                mode,
+                wanted=wanted,
+                requester_id=requester_id,
+                availability=self.monitor.availability,
+                explain=explain,
+                capacity=community.capacity,
+                exclude=exclude,
+            )
+            if mode not in (Mode.ONE, Mode.SOME) or not res.targets:
+                return res
+            await self.platform.confirm_presence(tenant, [m.user_id for m in res.targets])
+            if all(self.monitor.availability(m.key) is Availability.AVAILABLE for m in res.targets):
+                return res
+        return res
