@@ -9,17 +9,24 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-import re
 from collections.abc import Callable, Coroutine, Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from tortoise.transactions import in_transaction
 
-from core import texts
+from core import mentions, texts
 from core.admin import CommunityAdmin
 from core.clock import Clock, to_datetime
-from core.commands import Ask, CommandError, CommunityCommand, SetAvailability, SetHours, parse
+from core.commands import (
+    Ask,
+    CommandError,
+    CommunityCommand,
+    SetAvailability,
+    SetHours,
+    parse,
+    too_long,
+)
 from core.deliveries import Outbox
 from core.directory import Directory, Roster, Who, presence_key
 from core.grouping import Member, Resolution, Skip, resolve
@@ -42,8 +49,6 @@ from core.subscriptions import Notifier
 
 log = logging.getLogger(__name__)
 
-MENTION_RE = re.compile(r"(?<![\w@<])@([a-z0-9_-]{2,32})(?![\w-])", re.IGNORECASE)
-GROUP_MENTION_RE = re.compile(r"<group:([A-Za-z0-9]+)(?:\|[^>]*)?>")
 SHOWN_SKIPS = 8
 EXPLAINED_REST = 50
 
@@ -124,8 +129,8 @@ class Engine:
         self.activity(actor, "message")
         if not self.addresses_group(text, groups):
             return None
-        group_ids = set(groups) | set(GROUP_MENTION_RE.findall(text))
-        handles = {h.lower() for h in MENTION_RE.findall(text)}
+        group_ids = set(groups) | set(mentions.groups(text))
+        handles = set(mentions.handles(text))
         tenant_id = await self.directory.tenant_id(actor.platform, actor.tenant)
         communities: list[Community] = []
         if handles:
@@ -136,6 +141,8 @@ class Engine:
             )
         if not communities:
             return None
+        if too_long(text):  # refused before anything is stored, like the slash command
+            return Message.of(f"Not sent: {too_long(text)}. Shorten it or link to the details.")
         who = await self.directory.who(actor)
         seen: set[int] = set()
         replies: list[Part] = []
@@ -175,7 +182,7 @@ class Engine:
     def addresses_group(text: str, groups: Iterable[str] = ()) -> bool:
         """Whether a message could need group processing (an `@handle` or a group mention);
         cheap, so adapters may ask before doing work of their own, such as a permalink."""
-        return bool(groups) or bool(MENTION_RE.search(text) or GROUP_MENTION_RE.search(text))
+        return mentions.addresses_group(text, groups)
 
     def activity(self, actor: Actor, kind: str) -> None:
         """Someone did something: it counts as presence for community members only."""
