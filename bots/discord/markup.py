@@ -79,7 +79,9 @@ def encode(text: str) -> str:
             out.append(discord.utils.escape_mentions(f"@{seg.label or 'role'}"))
         elif isinstance(seg, Link):
             shown = seg.label.replace("[", "(").replace("]", ")")
-            out.append(f"[{discord.utils.escape_mentions(shown)}]({seg.url})" if shown else seg.url)
+            out.append(
+                f"[{discord.utils.escape_mentions(shown)}]({seg.url})" if shown else f"<{seg.url}>"
+            )
         elif isinstance(seg, Date):
             style = seg.spec if re.fullmatch(r":[tTdDfFR]", seg.spec) else ""
             out.append(f"<t:{seg.ts}{style}>")

@@ -95,4 +95,3 @@ def encode(text: str) -> str:
         elif isinstance(seg, Emoji):
             out.append(f":{seg.name}:")
     return "".join(out)
-
