@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from tortoise.transactions import in_transaction
 
-from core import views
+from core import richtext, views
 from core.commands import USAGE, CommandError, CommunityCommand, UserRef
 from core.directory import Who, presence_key
 from core.ports import Mention, Message, Part, Place
@@ -330,7 +330,10 @@ class CommunityAdmin:
                         tenant_id=who.tenant_id, user_id=ref.user_id, display_name=ref.user_id
                     )
             else:
-                contact = await self.engine.directory.contact_named(who.tenant_id, ref.name or "")
+                named = await self.engine.directory.contacts_named(who.tenant_id, ref.name or "")
+                if len(named) > 1:
+                    raise CommandError(ambiguous(ref.name or "", named), USAGE["community add"])
+                contact = named[0] if named else None
             if contact is None:
                 raise CommandError(
                     f"I don't know @{ref.name or ref.user_id} here", USAGE["community add"]
@@ -345,3 +348,12 @@ class CommunityAdmin:
         for i, x in enumerate(contacts):
             out += [", " if i else "", Mention(x.user_id, x.display_name)]
         return out
+
+
+def ambiguous(name: str, contacts: list[Contact]) -> str:
+    """The question asked when a name fits several people: each is mentioned, so the
+    platform shows who they are (neutral `<@id>` tokens, rendered per platform)."""
+    count = {2: "two", 3: "three"}.get(len(contacts), f"{len(contacts)}")
+    more = "at least " if len(contacts) >= 10 else ""
+    who = ", ".join(richtext.token(richtext.User(c.user_id)) for c in contacts)
+    return f"{more}{count} people are called {name}: {who} — which? Mention the one you mean"

@@ -9,7 +9,11 @@ from zoneinfo import available_timezones
 from core.presence.availability import Availability
 from core.store.models import Mode, Strategy
 
-MAX_MESSAGE = 3000
+# The longest ask passed on, in neutral characters: Slack recommends at most 4,000 in a
+# message and Discord lets a (Nitro) user type 4,000, and the ask DM (requester, community,
+# text, buttons) then always fits one message on each platform, split over sections
+# (Slack) or content and an embed (Discord).
+MAX_MESSAGE = 4000
 MAX_DURATION = 90 * 86400
 
 USAGE = {
@@ -181,11 +185,18 @@ def _ask(words: list[str], text: str) -> Ask:
     message = _rest_of(text, len(words) - len(rest))
     if not message:
         raise CommandError("the message is empty: say what you need", usage)
-    if len(message) > MAX_MESSAGE:
-        raise CommandError(
-            f"the message is too long ({len(message)} > {MAX_MESSAGE} characters)", usage
-        )
+    refused = too_long(message)
+    if refused:
+        raise CommandError(refused, usage)
     return Ask(handle, mode, count, message)
+
+
+def too_long(message: str) -> str | None:
+    """Why a message is too long to pass on (naming the limit), or None if it fits."""
+    n = len(message.strip())
+    if n <= MAX_MESSAGE:
+        return None
+    return f"the message is too long: {n:,} characters, and an ask holds at most {MAX_MESSAGE:,}"
 
 
 def _rest_of(text: str, skip_words: int) -> str:

@@ -69,9 +69,14 @@ class Directory:
     async def contact(self, tenant_id: int, user_id: str) -> Contact | None:
         return await Contact.get_or_none(tenant_id=tenant_id, user_id=user_id)
 
-    async def contact_named(self, tenant_id: int, name: str) -> Contact | None:
-        """`@alice` in the shell: by display name, case-insensitively."""
-        return await Contact.get_or_none(tenant_id=tenant_id, display_name__iexact=name)
+    async def contacts_named(self, tenant_id: int, name: str, *, limit: int = 10) -> list[Contact]:
+        """`@alice` typed as text: everyone with that display name (case-insensitively), so a
+        name two people share is asked about rather than guessed."""
+        return (
+            await Contact.filter(tenant_id=tenant_id, display_name__iexact=name)
+            .order_by("id")
+            .limit(limit)
+        )
 
     async def community(self, tenant_id: int, handle: str) -> Community | None:
         return await Community.get_or_none(tenant_id=tenant_id, handle=handle)

@@ -14,10 +14,18 @@ from collections.abc import Coroutine, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from core import replies, texts
+from core import mentions, replies, texts
 from core.admin import CommunityAdmin
 from core.clock import Clock
-from core.commands import Ask, CommandError, CommunityCommand, SetAvailability, SetHours, parse
+from core.commands import (
+    Ask,
+    CommandError,
+    CommunityCommand,
+    SetAvailability,
+    SetHours,
+    parse,
+    too_long,
+)
 from core.deliveries import DeliverySender
 from core.directory import Directory, Who, presence_key
 from core.domain import DeliveryState, Mode
@@ -33,8 +41,6 @@ from core.transitions import Transitions
 
 log = logging.getLogger(__name__)
 
-MENTION_RE = re.compile(r"(?<![\w@<])@([a-z0-9_-]{2,32})(?![\w-])", re.IGNORECASE)
-GROUP_MENTION_RE = re.compile(r"<group:([A-Za-z0-9]+)(?:\|[^>]*)?>")
 DELIVERY_ID_RE = re.compile(r"[1-9][0-9]{0,9}")
 MAX_ID = 2**31 - 1
 SWEEP_ROUNDS = 20  # a sweep sends what is due until nothing is, at most this many rounds
@@ -136,8 +142,8 @@ class Engine:
         self.activity(actor, "message")
         if not self.addresses_group(text, groups):
             return None
-        group_ids = set(groups) | set(GROUP_MENTION_RE.findall(text))
-        handles = {h.lower() for h in MENTION_RE.findall(text)}
+        group_ids = set(groups) | set(mentions.groups(text))
+        handles = set(mentions.handles(text))
         tenant_id = await self.directory.tenant_id(actor.platform, actor.tenant)
         communities: list[Community] = []
         if handles:
@@ -148,6 +154,8 @@ class Engine:
             )
         if not communities:
             return None
+        if too_long(text):  # refused before anything is stored, like the slash command
+            return Message.of(f"Not sent: {too_long(text)}. Shorten it or link to the details.")
         who = await self.directory.who(actor)
         seen: set[int] = set()
         answer: list[Part] = []
@@ -183,7 +191,7 @@ class Engine:
     def addresses_group(text: str, groups: Iterable[str] = ()) -> bool:
         """Whether a message could need group processing (an `@handle` or a group mention);
         cheap, so adapters may ask before doing work of their own, such as a permalink."""
-        return bool(groups) or bool(MENTION_RE.search(text) or GROUP_MENTION_RE.search(text))
+        return mentions.addresses_group(text, groups)
 
     def activity(self, actor: Actor, kind: str) -> None:
         """Someone did something: it counts as presence for community members only."""

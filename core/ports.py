@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
+from core.richtext import readable
+
 
 @dataclass(frozen=True, slots=True)
 class Actor:
@@ -52,7 +54,7 @@ class Button:
 
 @dataclass(frozen=True, slots=True)
 class Message:
-    """Text made of plain parts and mentions, plus buttons."""
+    """Text made of parts in the neutral form (core/richtext.py) and mentions, plus buttons."""
 
     parts: tuple[Part, ...]
     buttons: tuple[Button, ...] = ()
@@ -62,8 +64,8 @@ class Message:
         return cls(tuple(parts), buttons)
 
     def plain(self) -> str:
-        """Text with mentions as @name: for logs, tests and the shell."""
-        return "".join(p if isinstance(p, str) else f"@{p.name}" for p in self.parts)
+        """Readable text, mentions as @name and tokens as their labels: logs, tests, the shell."""
+        return "".join(readable(p) if isinstance(p, str) else f"@{p.name}" for p in self.parts)
 
     def mentions(self) -> tuple[Mention, ...]:
         return tuple(p for p in self.parts if isinstance(p, Mention))

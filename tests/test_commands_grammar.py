@@ -111,7 +111,10 @@ class TestAsk:
             ),
             ("team --all --all hi", r"not several"),
             ("team --count 2 --everyone hi", r"not several"),
-            ("team " + "x" * 3001, r"the message is too long \(3001 > 3000 characters\)"),
+            (
+                "team " + "x" * 4001,
+                r"the message is too long: 4,001 characters, and an ask holds at most 4,000",
+            ),
         ],
     )
     def test_invalid_requests(self, text: str, message: str) -> None:

@@ -7,6 +7,7 @@ import warnings
 from pathlib import Path
 
 from bots.discord.bot import GroupcastBot, intents, native_state
+from bots.discord.markup import pieces
 from bots.discord.platform import CUSTOM_ID_RE, Pacer, custom_id, render, view_for
 from core.config import Settings
 from core.ports import Button, Mention, Message
@@ -27,14 +28,23 @@ def test_render_pings_only_named_people_and_defuses_mass_mentions() -> None:
         )
     )
     assert text.startswith("<@42> says ")
-    for mass in ("@everyone", "@here", "<@&", "<@730000000000000009>"):
+    for mass in ("@everyone", "@here", "<@&"):
         assert mass not in text
+    # a person written in the text shows as a mention but is not pinged
+    assert text.endswith("<@730000000000000009>")
     assert allowed.to_dict() == {"parse": [], "users": [42]}
 
 
-def test_render_clips_to_discords_limit() -> None:
-    text, _ = render(Message.of("x" * 5000))
-    assert len(text) == 2000
+def test_long_text_is_split_within_discords_limits_never_cut() -> None:
+    text, _ = render(Message.of("word " * 3000))
+    got = pieces(text)
+    assert len(got) == 2
+    for piece in got:
+        assert len(piece.content) <= 2000 and len(piece.embeds) <= 3
+        assert all(len(e.description or "") <= 4096 for e in piece.embeds)
+        assert sum(len(e.description or "") for e in piece.embeds) <= 6000
+    rebuilt = "".join(p.content + "".join(e.description or "" for e in p.embeds) for p in got)
+    assert rebuilt == text
 
 
 def test_buttons_carry_action_value_and_tenant() -> None:

@@ -10,10 +10,11 @@ import asyncio
 import logging
 import warnings
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
+from bots.discord.commands import add_commands
+from bots.discord.markup import decode, pieces
 from bots.discord.platform import CUSTOM_ID_RE, NAME, DiscordPlatform, render, view_for
-from core import views
 from core.directory import presence_key
 from core.ports import Actor, Message, Place
 from core.presence.signals import DND, IDLE, OFFLINE, ONLINE
@@ -31,7 +32,6 @@ log = logging.getLogger(__name__)
 
 STATES = {"online": ONLINE, "idle": IDLE, "dnd": DND}
 QUERY_BATCH = 100  # REQUEST_GUILD_MEMBERS takes at most 100 user ids
-MODES = {"one": "--one", "all": "--all", "count": "--count", "everyone": "--everyone"}
 
 
 def native_state(status: str, clients: Iterable[str | None]) -> str:
@@ -161,7 +161,7 @@ class GroupcastBot(discord.Client):
             return
         tenant = str(message.guild.id)
         groups = [str(r) for r in message.raw_role_mentions]
-        text = message.content
+        text = decode(message.content, groups)
         if not self.message_content and not self._warned_content:
             self._warned_content = True
             log.warning(
@@ -221,15 +221,24 @@ class GroupcastBot(discord.Client):
     async def _reply(
         self, interaction: discord.Interaction[Any], message: Message, tenant: str
     ) -> None:
+        """Every piece of a long answer as its own followup; buttons on the last."""
         text, allowed = render(message)
-        view = view_for(message, tenant)
-        if view is not None:
-            view.stop()  # not tracked by discord.py's view store: AskButton handles the press
-            await interaction.followup.send(
-                text or "…", ephemeral=True, allowed_mentions=allowed, view=view
-            )
-        else:
-            await interaction.followup.send(text or "…", ephemeral=True, allowed_mentions=allowed)
+        parts = pieces(text or "…")
+        for i, piece in enumerate(parts):
+            view = view_for(message, tenant) if i == len(parts) - 1 else None
+            if view is not None:
+                view.stop()  # not tracked by discord.py's view store: AskButton handles the press
+                await interaction.followup.send(
+                    piece.content,
+                    embeds=piece.embeds,
+                    ephemeral=True,
+                    allowed_mentions=allowed,
+                    view=view,
+                )
+            else:
+                await interaction.followup.send(
+                    piece.content, embeds=piece.embeds, ephemeral=True, allowed_mentions=allowed
+                )
 
     @staticmethod
     def _actor(tenant: str, user: discord.abc.User) -> Actor:
@@ -272,165 +281,3 @@ class AskButton(discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]], temp
         client = interaction.client
         assert isinstance(client, GroupcastBot)
         await client.on_button(interaction, self.action, self.value, self.tenant)
-
-
-# -- application commands -------------------------------------------------------------
-
-
-def add_commands(tree: app_commands.CommandTree[Any], bot: GroupcastBot) -> None:
-    """The design's grammar as application commands; each builds the core's command text."""
-
-    async def handles(
-        interaction: discord.Interaction[Any], current: str
-    ) -> list[app_commands.Choice[str]]:
-        if interaction.guild_id is None or bot._engine is None:
-            return []
-        found = await community_handles(bot._engine, str(interaction.guild_id), current)
-        return [app_commands.Choice(name=label[:100], value=h) for h, label in found]
-
-    @tree.command(name="ask-available", description="Ask whoever is available in a community")
-    @app_commands.guild_only()
-    @app_commands.describe(
-        community="The community to ask",
-        message="What you need",
-        mode="Whom to reach (default: one available member)",
-        count="With mode 'count': how many members",
-    )
-    @app_commands.autocomplete(community=handles)
-    async def ask_available(
-        interaction: discord.Interaction[Any],
-        community: str,
-        message: str,
-        mode: Literal["one", "all", "count", "everyone"] = "one",
-        count: app_commands.Range[int, 1, 100] | None = None,
-    ) -> None:
-        flag = MODES[mode]
-        if mode == "count":
-            flag = f"--count {count if count is not None else ''}".rstrip()
-        await bot.run_command(interaction, "ask-available", f"{community} {flag} {message}")
-
-    group = app_commands.Group(
-        name="community", description="Communities of interest", guild_only=True
-    )
-
-    @group.command(name="create", description="Start a community; you become its owner")
-    @app_commands.describe(handle="lower-case name, 2-32 of a-z 0-9 - _", title="A title")
-    async def create(interaction: discord.Interaction[Any], handle: str, title: str = "") -> None:
-        await bot.run_command(interaction, "community", f"create {handle} {title}".strip())
-
-    for action, description in (
-        ("delete", "Delete a community (owners)"),
-        ("join", "Join a community"),
-        ("leave", "Leave a community"),
-        ("show", "Members and their availability"),
-        ("unsubscribe", "Stop following a community's availability"),
-        ("pin", "Post a live availability message in this channel"),
-    ):
-        _handle_only(group, bot, action, description, handles)
-
-    @group.command(name="add", description="Add someone to a community")
-    @app_commands.autocomplete(handle=handles)
-    async def add(interaction: discord.Interaction[Any], handle: str, user: discord.User) -> None:
-        await bot.run_command(interaction, "community", f"add {handle} <@{user.id}>")
-
-    @group.command(name="remove", description="Remove someone from a community (owners)")
-    @app_commands.autocomplete(handle=handles)
-    async def remove(
-        interaction: discord.Interaction[Any], handle: str, user: discord.User
-    ) -> None:
-        await bot.run_command(interaction, "community", f"remove {handle} <@{user.id}>")
-
-    @group.command(name="list", description="Communities in this server")
-    async def list_(interaction: discord.Interaction[Any]) -> None:
-        await bot.run_command(interaction, "community", "list")
-
-    @group.command(name="subscribe", description="Hear when a community's availability changes")
-    @app_commands.describe(once="Only tell me once, when someone becomes available")
-    @app_commands.autocomplete(handle=handles)
-    async def subscribe(
-        interaction: discord.Interaction[Any], handle: str, once: bool = False
-    ) -> None:
-        await bot.run_command(
-            interaction, "community", f"subscribe {handle}{' --once' if once else ''}"
-        )
-
-    @group.command(name="set", description="Change a community's settings (owners)")
-    @app_commands.describe(
-        setting="strategy, mention, capacity or owner",
-        value="least-recent|round-robin|random|longest-idle · one|available|everyone · N · @user",
-    )
-    @app_commands.autocomplete(handle=handles)
-    async def set_(
-        interaction: discord.Interaction[Any],
-        handle: str,
-        setting: Literal["strategy", "mention", "capacity", "owner"],
-        value: str,
-    ) -> None:
-        await bot.run_command(interaction, "community", f"set {handle} {setting} {value}")
-
-    @group.command(
-        name="link", description="Link a role: mentioning it asks the community (owners)"
-    )
-    @app_commands.autocomplete(handle=handles)
-    async def link(interaction: discord.Interaction[Any], handle: str, role: discord.Role) -> None:
-        await bot.run_command(interaction, "community", f"link {handle} <group:{role.id}>")
-
-    tree.add_command(group)
-
-    @tree.command(name="available", description="Back to automatic, or available for a while")
-    @app_commands.guild_only()
-    @app_commands.describe(duration="For how long, e.g. 2h (empty: back to automatic)")
-    async def available(interaction: discord.Interaction[Any], duration: str = "") -> None:
-        await bot.run_command(interaction, "available", duration)
-
-    @tree.command(name="away", description="Mark yourself away")
-    @app_commands.guild_only()
-    @app_commands.describe(duration="For how long, e.g. 1h30m", note="Why, shown to others")
-    async def away(
-        interaction: discord.Interaction[Any], duration: str = "", note: str = ""
-    ) -> None:
-        await bot.run_command(interaction, "away", f"{duration} {note}".strip())
-
-    @tree.command(name="busy", description="Mark yourself busy")
-    @app_commands.guild_only()
-    @app_commands.describe(duration="For how long, e.g. 45m", note="Why, shown to others")
-    async def busy(
-        interaction: discord.Interaction[Any], duration: str = "", note: str = ""
-    ) -> None:
-        await bot.run_command(interaction, "busy", f"{duration} {note}".strip())
-
-    @tree.command(name="hours", description="Your working hours, or 'off'")
-    @app_commands.guild_only()
-    @app_commands.describe(
-        hours="HH:MM-HH:MM, or off", days="e.g. Mon-Fri", timezone="e.g. Europe/Berlin"
-    )
-    async def hours(
-        interaction: discord.Interaction[Any], hours: str, days: str = "", timezone: str = ""
-    ) -> None:
-        await bot.run_command(interaction, "hours", f"{hours} {days} {timezone}".strip())
-
-    @tree.error
-    async def on_error(
-        interaction: discord.Interaction[Any], error: app_commands.AppCommandError
-    ) -> None:
-        log.error("command failed", exc_info=error)
-        if interaction.response.is_done():
-            await interaction.followup.send("Something went wrong; try again.", ephemeral=True)
-
-
-def _handle_only(
-    group: app_commands.Group, bot: GroupcastBot, action: str, description: str, handles: Any
-) -> None:
-    """A `/community <action> <handle>` subcommand."""
-
-    @group.command(name=action, description=description)
-    @app_commands.describe(handle="The community")
-    @app_commands.autocomplete(handle=handles)
-    async def command(interaction: discord.Interaction[Any], handle: str) -> None:
-        await bot.run_command(interaction, "community", f"{action} {handle}")
-
-
-async def community_handles(engine: Engine, tenant: str, current: str) -> list[tuple[str, str]]:
-    """Autocomplete choices: (handle, label) pairs, at most 25 as Discord allows."""
-    rows = await views.handles(engine, NAME, tenant, current, limit=25)
-    return [(h, f"@{h} — {t}" if t else f"@{h}") for h, t in rows]

@@ -1,8 +1,7 @@
 """The core's Platform port over discord.py's HTTP client: render, pace, send, classify failures.
 
-Rendering is the one place mass mentions are neutralised: plain text goes through
-`discord.utils.escape_mentions`, only `Mention` parts become `<@id>`, and every request carries
-allowed mentions naming exactly those users (never `@everyone`, `@here` or a role).
+Rendering (bots/discord/markup.py) is the one place mass mentions are neutralised; a long
+message goes as several Discord messages, buttons on the last.
 """
 
 from __future__ import annotations
@@ -15,6 +14,7 @@ import warnings
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from bots.discord.markup import Piece, pieces, render
 from core.ports import Button, DeliveryFailed, Message
 
 with warnings.catch_warnings():
@@ -25,8 +25,9 @@ with warnings.catch_warnings():
 
 log = logging.getLogger(__name__)
 
+__all__ = ["CUSTOM_ID_RE", "NAME", "DiscordPlatform", "Pacer", "custom_id", "render", "view_for"]
+
 NAME = "discord"
-MAX_CONTENT = 2000  # Discord's message content limit (characters)
 CUSTOM_ID_PREFIX = "groupcast"
 # "Cannot send messages to this user" (DMs closed, blocked, no shared guild) and friends:
 # the person cannot be reached this way, so the core should move on at once.
@@ -87,30 +88,6 @@ def custom_id(button: Button, tenant: str) -> str:
 CUSTOM_ID_RE = re.compile(
     rf"^{CUSTOM_ID_PREFIX}:(?P<action>accept|decline|subscribe):(?P<value>[^:]{{1,64}}):(?P<tenant>\d{{1,20}})$"
 )
-
-
-def render(message: Message) -> tuple[str, discord.AllowedMentions]:
-    """Discord markup plus the allowed mentions that ping exactly the named people."""
-    out: list[str] = []
-    users: dict[str, None] = {}
-    for part in message.parts:
-        if isinstance(part, str):
-            out.append(discord.utils.escape_mentions(part))
-        elif part.user_id.isdigit():
-            out.append(f"<@{part.user_id}>")
-            users[part.user_id] = None
-        else:
-            out.append(discord.utils.escape_mentions(f"@{part.name}"))
-    text = "".join(out)
-    if len(text) > MAX_CONTENT:
-        text = text[: MAX_CONTENT - 1] + "…"
-    allowed = discord.AllowedMentions(
-        everyone=False,
-        roles=False,
-        users=[discord.Object(int(u)) for u in users],
-        replied_user=False,
-    )
-    return text, allowed
 
 
 def view_for(message: Message, tenant: str) -> discord.ui.View | None:
@@ -186,11 +163,18 @@ class DiscordPlatform:
     async def update(self, tenant: str, ref: str, message: Message) -> None:
         channel, _, message_id = ref.partition(":")
         text, allowed = render(message)
+        first, *more = pieces(text)
         # view=None sends `components: []`, which removes buttons from a closed ask.
         params = handle_message_parameters(
-            content=text, allowed_mentions=allowed, view=view_for(message, tenant)
+            content=first.content,
+            embeds=first.embeds,
+            allowed_mentions=allowed,
+            view=view_for(message, tenant) if not more else None,
         )
         await self._call(lambda: self.http.edit_message(channel, message_id, params=params))
+        for i, piece in enumerate(more):  # an edit that outgrew one message continues below
+            last = i == len(more) - 1
+            await self._post(channel, piece, allowed, view_for(message, tenant) if last else None)
 
     async def confirm_presence(self, tenant: str, user_ids: list[str]) -> None:
         """Presence is pushed over the gateway; nothing to ask for."""
@@ -223,10 +207,27 @@ class DiscordPlatform:
         *,
         reference: discord.MessageReference | None = None,
     ) -> str:
+        """Every piece of a long message in order; the reference is the last (with the buttons)."""
         text, allowed = render(message)
-        view = view_for(message, tenant)
+        parts = pieces(text)
+        ref = ""
+        for i, piece in enumerate(parts):
+            last = i == len(parts) - 1
+            view = view_for(message, tenant) if last else None
+            ref = await self._post(channel, piece, allowed, view, reference if i == 0 else None)
+        return ref
+
+    async def _post(
+        self,
+        channel: str,
+        piece: Piece,
+        allowed: discord.AllowedMentions,
+        view: discord.ui.View | None,
+        reference: discord.MessageReference | None = None,
+    ) -> str:
         params = handle_message_parameters(
-            content=text,
+            content=piece.content,
+            embeds=piece.embeds or discord.utils.MISSING,
             allowed_mentions=allowed,
             view=view if view is not None else discord.utils.MISSING,
             message_reference=(

@@ -137,9 +137,8 @@ class SlackBot:
             except DeliveryFailed as exc:
                 log.info("ephemeral reply failed (%s); using response_url", exc.reason)
         if respond is not None:
-            await respond(
-                response_type="ephemeral", replace_original=False, **render.payload(message)
-            )
+            for args in render.payloads(message):
+                await respond(response_type="ephemeral", replace_original=False, **args)
 
     async def publish_home(self, team: str, user_id: str) -> None:
         actor = await self.actor(team, user_id)
@@ -182,7 +181,7 @@ def build_app(bot: SlackBot, client: AsyncWebClient, signing_secret: str) -> Asy
                     command.get("channel_id"),
                 )
                 actor = await bot.actor(team, user, command.get("user_name", ""))
-                text = render.to_neutral(command.get("text", ""))
+                text = render.decode(command.get("text", ""))
                 await bot.introduce(team, text)
                 answer = await engine.command(actor, name, text, Place(channel, None, None))
                 await bot.reply(team, channel, user, answer, respond)
@@ -206,7 +205,7 @@ def build_app(bot: SlackBot, client: AsyncWebClient, signing_secret: str) -> Asy
             if event.get("user_team", team) != team:
                 return  # a Slack Connect guest belongs to another tenant
             text = str(event.get("text", ""))
-            neutral = render.to_neutral(text)
+            neutral = render.decode(text)
             if not engine.addresses_group(neutral):
                 bot.observe(team, user, Activity("message"))
                 return
@@ -214,7 +213,7 @@ def build_app(bot: SlackBot, client: AsyncWebClient, signing_secret: str) -> Asy
             thread = str(event.get("thread_ts") or ts)
             actor = await bot.actor(team, user)
             place = Place(channel, thread, await bot.permalink(channel, ts))
-            answer = await engine.message(actor, neutral, place, groups=render.subteams(text))
+            answer = await engine.message(actor, neutral, place)  # groups are tokens in it
             if answer is not None:
                 await bot.platform.post(team, channel, answer, thread)
 

@@ -144,23 +144,28 @@ class SlackPlatform:
         key: str | None = None,
         retry: bool = False,
     ) -> str:
-        args = render.payload(message)
-        if thread:
-            args["thread_ts"] = thread
-        resp = await self.call("chat.postMessage", channel=channel, **args)
-        return f"{resp['channel']}:{resp['ts']}"
+        """Long messages go as several posts (buttons on the last); the reference is the last."""
+        ref = ""
+        for args in render.payloads(message):
+            if thread:
+                args["thread_ts"] = thread
+            resp = await self.call("chat.postMessage", channel=channel, **args)
+            ref = f"{resp['channel']}:{resp['ts']}"
+        return ref
 
     async def update(self, tenant: str, ref: str, message: Message) -> None:
         channel, _, ts = ref.partition(":")
         if not ts:
             raise DeliveryFailed(f"not a Slack message reference: {ref}", permanent=True)
-        await self.call("chat.update", channel=channel, ts=ts, **render.payload(message))
+        first, *more = render.payloads(message)
+        await self.call("chat.update", channel=channel, ts=ts, **first)
+        for args in more:  # an edit that outgrew one message continues below it, never cut
+            await self.call("chat.postMessage", channel=channel, **args)
 
     async def ephemeral(self, tenant: str, channel: str, user_id: str, message: Message) -> None:
         """An answer only the caller sees (needs the bot in the channel; callers fall back)."""
-        await self.call(
-            "chat.postEphemeral", channel=channel, user=user_id, **render.payload(message)
-        )
+        for args in render.payloads(message):
+            await self.call("chat.postEphemeral", channel=channel, user=user_id, **args)
 
     async def confirm_presence(self, tenant: str, user_ids: list[str]) -> None:
         if self.probe is not None and user_ids:

@@ -1,7 +1,9 @@
-"""Neutral messages to Slack markup and Slack syntax to the core's neutral forms, in one place.
+"""Neutral messages to Slack Block Kit, within Slack's limits, nothing cut.
 
-Rendering is where mass mentions die: every plain part is escaped, so `<!channel>`,
-`<!here>`, `<!everyone>` and `<!subteam^…>` typed by a user reach Slack as inert text.
+Text is encoded once (bots/slack/mrkdwn.py), where mass mentions die: literal text is
+escaped, so `<!channel>`, `<!here>`, `<!everyone>` typed by a user reach Slack as inert
+text, and user groups leave as their label. Long text is split over sections (3,000
+characters each) and, past 50 blocks or 40,000 characters, over several messages.
 """
 
 from __future__ import annotations
@@ -12,7 +14,11 @@ from typing import Any
 from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, SectionBlock
 from slack_sdk.models.blocks.basic_components import MarkdownTextObject
 
+from bots.slack.mrkdwn import USER_ID_RE, decode, encode, escape
 from core.ports import Button, Mention, Message
+from core.richtext import split
+
+__all__ = ["decode", "escape", "payloads", "text_of"]
 
 ACTION_IDS = {
     "accept": "groupcast_accept",
@@ -20,25 +26,11 @@ ACTION_IDS = {
     "subscribe-once": "groupcast_subscribe_once",
 }
 BUTTON_STYLE = {"accept": "primary", "decline": "danger"}
-# Slack section text holds at most 3000 characters.
-SECTION_MAX = 3000
-
-USER_ID_RE = re.compile(r"^[UW][A-Z0-9]{2,}$")
-# An individual user mention survives escaping; it names one person and never a crowd.
-_ESCAPED_USER = re.compile(r"&lt;@([UW][A-Z0-9]{2,})(?:\|[^&<>]*)?&gt;")
-_NEUTRAL_GROUP = re.compile(r"<group:([A-Za-z0-9]+)(?:\|([^>]*))?>")
-_SLACK_SUBTEAM = re.compile(r"<!subteam\^([A-Za-z0-9]+)(?:\|([^>]*))?>")
-
-
-def escape(text: str) -> str:
-    """Slack's three control characters, per its 'Formatting text' page."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def plain(text: str) -> str:
-    """A user-supplied run of text as inert mrkdwn: groups as their label, no broadcasts."""
-    text = _NEUTRAL_GROUP.sub(lambda m: f"@{m.group(2) or 'group'}", text)
-    return _ESCAPED_USER.sub(r"<@\1>", escape(text))
+SECTION_MAX = 3000  # characters in a section's text
+MESSAGE_BLOCKS = 50  # blocks in a message
+MESSAGE_MAX = 40_000  # characters in a message
+# Never split inside Slack markup (`<@U1>`, `<https://…|label>`) or an entity (`&amp;`).
+ATOMS = re.compile(r"<[^<>]*>|&(?:amp|lt|gt);")
 
 
 def mention(m: Mention) -> str:
@@ -49,8 +41,8 @@ def mention(m: Mention) -> str:
 
 
 def text_of(message: Message) -> str:
-    """The message as Slack mrkdwn: also the notification fallback `text` of a post."""
-    return "".join(mention(p) if isinstance(p, Mention) else plain(p) for p in message.parts)
+    """The whole message as Slack mrkdwn, encoded once."""
+    return "".join(mention(p) if isinstance(p, Mention) else encode(p) for p in message.parts)
 
 
 def button(b: Button) -> ButtonElement:
@@ -63,37 +55,27 @@ def button(b: Button) -> ButtonElement:
     )
 
 
-def blocks_of(message: Message) -> list[Block]:
-    """A section with the text, then one actions block with the buttons, if any."""
-    body = text_of(message)
-    if len(body) > SECTION_MAX:
-        body = body[: SECTION_MAX - 1] + "…"
-    blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=body or " "))]
-    if message.buttons:
-        blocks.append(
-            ActionsBlock(block_id="groupcast", elements=[button(b) for b in message.buttons])
-        )
-    return blocks
-
-
-def payload(message: Message) -> dict[str, Any]:
-    """`text` plus `blocks` for chat.postMessage / chat.update / chat.postEphemeral."""
-    return {"text": text_of(message), "blocks": [b.to_dict() for b in blocks_of(message)]}
-
-
-def to_neutral(text: str) -> str:
-    """Slack user-group mentions to the core's `<group:ID|label>`; user mentions already fit.
-
-    The label loses its `@` so the core never mistakes a group's handle for a community's.
-    """
-
-    def group(m: re.Match[str]) -> str:
-        label = re.sub(r"[^\w.-]", "", (m.group(2) or "").lstrip("@"))
-        return f"<group:{m.group(1)}|{label}>" if label else f"<group:{m.group(1)}>"
-
-    return _SLACK_SUBTEAM.sub(group, text)
-
-
-def subteams(text: str) -> list[str]:
-    """Ids of the user groups a Slack message mentions."""
-    return [m.group(1) for m in _SLACK_SUBTEAM.finditer(text)]
+def payloads(message: Message) -> list[dict[str, Any]]:
+    """`text` plus `blocks` for chat.postMessage / chat.update / chat.postEphemeral: one per
+    Slack message needed, each within Slack's limits; the buttons ride on the last."""
+    sections = split(text_of(message), SECTION_MAX, ATOMS) or [" "]
+    groups: list[list[str]] = [[]]
+    size = 0
+    room = MESSAGE_BLOCKS - (1 if message.buttons else 0)
+    for section in sections:
+        if groups[-1] and (len(groups[-1]) >= room or size + len(section) > MESSAGE_MAX):
+            groups.append([])
+            size = 0
+        groups[-1].append(section)
+        size += len(section)
+    out: list[dict[str, Any]] = []
+    for i, group in enumerate(groups):
+        blocks: list[Block] = [
+            SectionBlock(text=MarkdownTextObject(text=s if s.strip() else " ")) for s in group
+        ]
+        if message.buttons and i == len(groups) - 1:
+            blocks.append(
+                ActionsBlock(block_id="groupcast", elements=[button(b) for b in message.buttons])
+            )
+        out.append({"text": "".join(group) or " ", "blocks": [b.to_dict() for b in blocks]})
+    return out

@@ -280,6 +280,21 @@ class _Route:
     auth: bool
 
 
+def _too_big(body: Any) -> bool:
+    """Discord's documented message limits (resources/message#create-message): 2,000
+    characters of content, 10 embeds, 4,096 per description, 6,000 in all embeds."""
+    if not isinstance(body, dict):
+        return False
+    embeds = [e for e in body.get("embeds") or [] if isinstance(e, dict)]
+    descriptions = [len(str(e.get("description") or "")) for e in embeds]
+    return (
+        len(str(body.get("content") or "")) > 2000
+        or len(embeds) > 10
+        or any(n > 4096 for n in descriptions)
+        or sum(descriptions) > 6000
+    )
+
+
 def _error(status: int, code: int, message: str) -> Result:
     """Discord's JSON error body (topics/opcodes-and-status-codes#json)."""
     return status, {"message": message, "code": code}
@@ -1636,6 +1651,8 @@ class DiscordStandin:
         if cid in self.dm_channels and self.dm_channels[cid] in self.dm_closed:
             return _error(403, 50007, "Cannot send messages to this user")
         body = body if isinstance(body, dict) else {}
+        if _too_big(body):
+            return _error(400, 50035, "Invalid Form Body")
         if not (
             body.get("content")
             or body.get("embeds")
@@ -1669,6 +1686,8 @@ class DiscordStandin:
             return _error(404, 10008, "Unknown Message")
         if int(message["author"]["id"]) != self.bot_id:
             return _error(403, 50005, "Cannot edit a message authored by another user")
+        if _too_big(body):
+            return _error(400, 50035, "Invalid Form Body")
         self._apply_edit(message, body or {})
         return 200, message
 
@@ -1805,6 +1824,8 @@ class DiscordStandin:
         record = self._webhook_interaction(webhook_id, webhook_token)
         if record is None or record.callback_type is None:
             return _error(404, 10015, "Unknown Webhook")
+        if _too_big(body):
+            return _error(400, 50035, "Invalid Form Body")
         message = self._interaction_message(record, body or {}, loading=False)
         record.followups[int(message["id"])] = message
         if request.query.get("wait") not in ("1", "true", "True"):

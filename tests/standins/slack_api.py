@@ -556,11 +556,32 @@ class SlackStandin:
                 message[key] = args[key]
         return message
 
+    @staticmethod
+    def _too_big(args: JSONDict) -> str | None:
+        """Slack's limits: 40,000 characters a message, 50 blocks, 3,000 per section text."""
+        blocks = args.get("blocks")
+        if isinstance(blocks, str):
+            with contextlib.suppress(json.JSONDecodeError):
+                blocks = json.loads(blocks)
+        blocks = blocks if isinstance(blocks, list) else []
+        sections = [
+            str((b.get("text") or {}).get("text", ""))
+            for b in blocks
+            if isinstance(b, dict) and b.get("type") == "section"
+        ]
+        if len(str(args.get("text") or "")) > 40_000 or sum(map(len, sections)) > 40_000:
+            return "msg_too_long"
+        if len(blocks) > 50 or any(len(t) > 3000 for t in sections):
+            return "invalid_blocks"
+        return None
+
     def _chat_post_message(self, args: JSONDict, token: str | None) -> JSONDict:
         """docs.slack.dev/reference/methods/chat.postMessage: channel, ts, message."""
         channel = self._resolve_channel(args.get("channel"))
         if channel is None:
             return {"ok": False, "error": "channel_not_found"}
+        if self._too_big(args):
+            return {"ok": False, "error": self._too_big(args)}
         if not any(args.get(k) for k in ("text", "blocks", "attachments")):
             return {"ok": False, "error": "no_text"}
         ts = self._next_ts()
@@ -576,6 +597,8 @@ class SlackStandin:
         ts = args.get("ts")
         if not isinstance(ts, str) or (channel, ts) not in self.messages:
             return {"ok": False, "error": "message_not_found"}
+        if self._too_big(args):
+            return {"ok": False, "error": self._too_big(args)}
         message = self.messages[(channel, ts)]
         message["text"] = args.get("text", message.get("text", ""))
         for key in ("blocks", "attachments", "metadata"):
@@ -598,6 +621,8 @@ class SlackStandin:
         user = args.get("user")
         if not isinstance(user, str) or user not in self.users:
             return {"ok": False, "error": "user_not_in_channel"}
+        if self._too_big(args):
+            return {"ok": False, "error": self._too_big(args)}
         ts = self._next_ts()
         self.ephemeral.append({"channel": channel, "user": user, "message_ts": ts, **args})
         return {"ok": True, "message_ts": ts}
