@@ -61,8 +61,11 @@ class ShellPlatform:
         self.emit = emit
         self.sent_log = sent_log
         self._sent: dict[str, str] = {}
-        if sent_log is not None and sent_log.exists():
-            for line in sent_log.read_text(encoding="utf-8").splitlines():
+        self._load()
+
+    def _load(self) -> None:
+        if self.sent_log is not None and self.sent_log.exists():
+            for line in self.sent_log.read_text(encoding="utf-8").splitlines():
                 key, _, ref = line.partition(" ")
                 self._sent[key] = ref
 
@@ -71,7 +74,12 @@ class ShellPlatform:
         return f"{to}/{secrets.token_hex(4)}"
 
     def _seen(self, key: str | None, retry: bool) -> str | None:
-        return self._sent.get(key) if key is not None and retry else None
+        """On a retry, what the platform already took under this key (another process's too)."""
+        if key is None or not retry:
+            return None
+        if key not in self._sent:
+            self._load()
+        return self._sent.get(key)
 
     def _took(self, key: str | None, ref: str) -> None:
         if key is None:
