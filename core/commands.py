@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from zoneinfo import available_timezones
 
 from core.presence.availability import Availability
-from core.store.models import Mode, Strategy
+from core.domain import Mode, Strategy
 
 # The longest ask passed on, in neutral characters: Slack recommends at most 4,000 in a
 # message and Discord lets a (Nitro) user type 4,000, and the ask DM (requester, community,

@@ -13,7 +13,7 @@ from operator import attrgetter
 from typing import Any
 
 from core.presence.availability import Availability
-from core.store.models import Mode, Role, Strategy
+from core.domain import Mode, Role, Strategy
 
 
 @dataclass(slots=True)
