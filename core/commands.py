@@ -6,8 +6,8 @@ import re
 from dataclasses import dataclass
 from zoneinfo import available_timezones
 
-from core.presence.availability import Availability
 from core.domain import Mode, Strategy
+from core.presence.availability import Availability
 
 # The longest ask passed on, in neutral characters: Slack recommends at most 4,000 in a
 # message and Discord lets a (Nitro) user type 4,000, and the ask DM (requester, community,

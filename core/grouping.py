@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from operator import attrgetter
 from typing import Any
 
-from core.presence.availability import Availability
 from core.domain import Mode, Role, Strategy
+from core.presence.availability import Availability
 
 
 @dataclass(slots=True)
