@@ -7,6 +7,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
+from core.doctor import check
 from core.store.models import Delivery, DeliveryState
 from tests.faults.processes import Process, asks, environment
 from tests.faults.seed import crowd
@@ -84,6 +85,7 @@ async def test_sigkill_mid_fanout_then_restart_completes_it(db: str, tmp_path: P
     assert repeated <= claimed, repeated - claimed
     assert got["duplicated"] <= 1, "only a message cut off mid-print can show again"
     assert (await states()) == Counter({DeliveryState.SENT.value: FANOUT})
+    assert await check() == []
 
 
 async def test_sigterm_drains_hands_back_and_exits_zero(db: str, tmp_path: Path) -> None:
@@ -115,3 +117,4 @@ async def test_sigterm_drains_hands_back_and_exits_zero(db: str, tmp_path: Path)
     assert got["lost"] == 0
     assert got["duplicated"] == 0
     assert (await states()) == Counter({DeliveryState.SENT.value: FANOUT})
+    assert await check() == []

@@ -9,6 +9,7 @@ import time
 from bots.shell.testing import Workspace
 from core.clock import ManualClock
 from core.directory import presence_key
+from core.doctor import check
 from core.presence.availability import Availability
 from core.presence.monitor import PresenceMonitor
 from core.presence.signals import OFFLINE, ONLINE, Activity
@@ -118,3 +119,4 @@ async def test_two_engines_expire_a_timed_out_ask_exactly_once(
     assert len(moved_on) == 1
     assert reasked == ["dave"]
     assert states == [("bob", DeliveryState.EXPIRED), ("dave", DeliveryState.SENT)]
+    assert await check() == []

@@ -14,6 +14,7 @@ from typing import Any
 from bots.shell.platform import Outbound, ShellPlatform
 from bots.shell.testing import Workspace
 from core.clock import ManualClock
+from core.doctor import check
 from core.ports import DeliveryFailed, Message
 from core.store.models import Delivery, DeliveryState
 from tests.faults.seed import crowd
@@ -86,3 +87,4 @@ async def test_a_thousand_deliveries_through_a_storm_arrive_exactly_once(db: str
     assert all(n == 1 for n in got.values())
     assert storm.hit_twice == 0
     assert states == Counter({DeliveryState.SENT.value: REQUESTS})
+    assert await check() == []
