@@ -31,7 +31,15 @@ class Storm(ShellPlatform):
         self.hit_twice = 0
         self.calls = Counter[str]()
 
-    async def send_direct(self, tenant: str, user_id: str, message: Message) -> str:
+    async def send_direct(
+        self,
+        tenant: str,
+        user_id: str,
+        message: Message,
+        *,
+        key: str | None = None,
+        retry: bool = False,
+    ) -> str:
         now = self.clock.now()
         self.calls["send"] += 1
         if now < self.limited_until.get(user_id, 0.0):
@@ -44,7 +52,7 @@ class Storm(ShellPlatform):
         if roll < self.rates[0] + self.rates[1]:
             self.calls["5xx"] += 1
             raise DeliveryFailed("internal_error", permanent=False)
-        return await super().send_direct(tenant, user_id, message)
+        return await super().send_direct(tenant, user_id, message, key=key, retry=retry)
 
 
 async def test_a_thousand_deliveries_through_a_storm_arrive_exactly_once(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import pytest
 
@@ -157,10 +158,10 @@ async def test_the_sweeper_leaves_a_running_fan_out_alone(
     held, sending = asyncio.Event(), asyncio.Event()
     send = workspace.platform.send_direct
 
-    async def held_send(tenant: str, user_id: str, message: Message) -> str:
+    async def held_send(tenant: str, user_id: str, message: Message, **idem: Any) -> str:
         sending.set()
         await held.wait()  # the platform is slow: the fan-out is mid-way
-        return await send(tenant, user_id, message)
+        return await send(tenant, user_id, message, **idem)
 
     monkeypatch.setattr(workspace.platform, "send_direct", held_send)
     await workspace.engine.command(
@@ -185,10 +186,10 @@ async def test_a_tick_racing_a_new_fan_out_never_sends_twice(
 ) -> None:
     send = workspace.platform.send_direct
 
-    async def networked(tenant: str, user_id: str, message: Message) -> str:
+    async def networked(tenant: str, user_id: str, message: Message, **idem: Any) -> str:
         for _ in range(3):
             await asyncio.sleep(0)  # a real send yields to the loop while it is on the wire
-        return await send(tenant, user_id, message)
+        return await send(tenant, user_id, message, **idem)
 
     monkeypatch.setattr(workspace.platform, "send_direct", networked)
     actor = workspace.session.actor()

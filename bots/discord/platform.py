@@ -15,7 +15,9 @@ import warnings
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from core.ports import Button, DeliveryFailed, Message
+import aiohttp
+
+from core.ports import KEY_MAX, Button, DeliveryFailed, Message
 
 with warnings.catch_warnings():
     # discord.py imports the stdlib audioop module, deprecated since 3.11.
@@ -27,6 +29,10 @@ log = logging.getLogger(__name__)
 
 NAME = "discord"
 MAX_CONTENT = 2000  # Discord's message content limit (characters)
+SEND_TIMEOUT = 30.0  # discord.py sets no per-request timeout; a send that hangs is ambiguous
+# Re-sends of a keyed message right after an ambiguous failure: safe, Discord answers a repeated
+# nonce (with enforce_nonce) with the message it already created.
+AMBIGUOUS_RESENDS = 2
 CUSTOM_ID_PREFIX = "groupcast"
 # "Cannot send messages to this user" (DMs closed, blocked, no shared guild) and friends:
 # the person cannot be reached this way, so the core should move on at once.
@@ -141,8 +147,10 @@ class DiscordPlatform:
         *,
         dm_pacer: Pacer | None = None,
         send_pacer: Pacer | None = None,
+        send_timeout: float = SEND_TIMEOUT,
     ) -> None:
         self.http = http
+        self.send_timeout = send_timeout
         # Opening DMs: 2 a second after a burst of 5; sends: 5 a second after a burst of 10.
         # Discord's documented global limit is 50 requests a second.
         self.dm_pacer = dm_pacer or Pacer(2.0, 5)
@@ -151,12 +159,29 @@ class DiscordPlatform:
 
     # -- the port ---------------------------------------------------------------------
 
-    async def send_direct(self, tenant: str, user_id: str, message: Message) -> str:
+    async def send_direct(
+        self,
+        tenant: str,
+        user_id: str,
+        message: Message,
+        *,
+        key: str | None = None,
+        retry: bool = False,
+    ) -> str:
+        """`key` is the message's nonce, so a repeat within Discord's window is the same DM;
+        `retry` needs nothing more here (the nonce covers it)."""
         channel = await self._dm_channel(user_id)
-        return await self._send(channel, message, tenant)
+        return await self._send(channel, message, tenant, key=key)
 
     async def post(
-        self, tenant: str, channel: str, message: Message, thread: str | None = None
+        self,
+        tenant: str,
+        channel: str,
+        message: Message,
+        thread: str | None = None,
+        *,
+        key: str | None = None,
+        retry: bool = False,
     ) -> str:
         """In the channel; with `thread` (the message a request came from) as a reply to it."""
         reference = (
@@ -166,7 +191,7 @@ class DiscordPlatform:
             if thread and thread.isdigit()
             else None
         )
-        return await self._send(channel, message, tenant, reference=reference)
+        return await self._send(channel, message, tenant, reference=reference, key=key)
 
     async def update(self, tenant: str, ref: str, message: Message) -> None:
         channel, _, message_id = ref.partition(":")
@@ -207,7 +232,13 @@ class DiscordPlatform:
         tenant: str,
         *,
         reference: discord.MessageReference | None = None,
+        key: str | None = None,
     ) -> str:
+        """Create the message; with a key, an ambiguous failure is re-sent with the same nonce."""
+        if key is not None and not 0 < len(key) <= KEY_MAX:
+            raise DeliveryFailed(
+                f"idempotency key {key!r} is not 1-{KEY_MAX} chars", permanent=True
+            )
         text, allowed = render(message)
         view = view_for(message, tenant)
         params = handle_message_parameters(
@@ -220,20 +251,35 @@ class DiscordPlatform:
                 else discord.utils.MISSING
             ),
             mention_author=False if reference is not None else None,
+            nonce=key,  # discord.py adds enforce_nonce: true with it
         )
-        await self.send_pacer.wait()
-        data = await self._call(lambda: self.http.send_message(channel, params=params))
-        return f"{channel}:{data['id']}"
+        resends = AMBIGUOUS_RESENDS if key is not None else 0
+        while True:
+            await self.send_pacer.wait()
+            try:
+                data = await self._call(lambda: self.http.send_message(channel, params=params))
+            except DeliveryFailed as exc:
+                if not exc.ambiguous or resends == 0:
+                    raise
+                resends -= 1
+                log.info("send to %s was ambiguous (%s); re-sending nonce %s", channel, exc, key)
+                continue
+            return f"{channel}:{data['id']}"
 
     async def _call(self, make: Callable[[], Awaitable[Any]]) -> Any:
-        """Run one REST call (discord.py retries 429s and 5xx itself); classify what is left."""
+        """Run one REST call (discord.py retries 429s and 5xx itself); classify what is left.
+
+        A 5xx, a timeout or a dropped connection is ambiguous: Discord may have acted.
+        """
         try:
-            return await make()
+            return await asyncio.wait_for(make(), self.send_timeout)
         except discord.HTTPException as exc:
             permanent = exc.code in PERMANENT_CODES
             reason = f"Discord refused ({exc.status}, code {exc.code}): {exc.text or 'no detail'}"
-            raise DeliveryFailed(reason[:200], permanent=permanent) from exc
-        except (TimeoutError, OSError) as exc:
             raise DeliveryFailed(
-                f"Discord unreachable: {type(exc).__name__}", permanent=False
+                reason[:200], permanent=permanent, ambiguous=exc.status >= 500
+            ) from exc
+        except (TimeoutError, OSError, aiohttp.ClientError) as exc:
+            raise DeliveryFailed(
+                f"Discord unreachable: {type(exc).__name__}", permanent=False, ambiguous=True
             ) from exc

@@ -62,7 +62,16 @@ class ShellPlatform:
         self._refs[ref] = to
         return ref
 
-    async def send_direct(self, tenant: str, user_id: str, message: Message) -> str:
+    async def send_direct(
+        self,
+        tenant: str,
+        user_id: str,
+        message: Message,
+        *,
+        key: str | None = None,
+        retry: bool = False,
+    ) -> str:
+        """Printed at once: nothing is ambiguous in process, so `key` and `retry` are unused."""
         ref = self._ref(user_id)
         buttons = [f"{b.label.lower()}" for b in message.buttons]
         for b in message.buttons:
@@ -72,7 +81,14 @@ class ShellPlatform:
         return ref
 
     async def post(
-        self, tenant: str, channel: str, message: Message, thread: str | None = None
+        self,
+        tenant: str,
+        channel: str,
+        message: Message,
+        thread: str | None = None,
+        *,
+        key: str | None = None,
+        retry: bool = False,
     ) -> str:
         ref = self._ref(channel)
         self.emit(Outbound(f"#{channel}", "channel", message.plain(), [], ref))

@@ -9,11 +9,10 @@ import logging
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp
-from slack_sdk.http_retry.builtin_async_handlers import AsyncConnectionErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bots.slack.app import SlackBot, build_app
-from bots.slack.pacing import PacedRetry, Pacer
+from bots.slack.pacing import ConnectionRetry, PacedRetry, Pacer
 from bots.slack.platform import SlackPlatform
 from bots.slack.prober import Prober
 from core.bootstrap import running
@@ -29,12 +28,19 @@ def make_pacer(settings: Settings) -> Pacer:
     return Pacer(rates={"chat.postMessage": (settings.slack_post_rate, settings.slack_post_burst)})
 
 
-def make_client(token: str, settings: Settings, pacer: Pacer) -> AsyncWebClient:
-    """The Web API client: SLACK_API_URL, connection retries, and 429/5xx through the pacer."""
+def make_client(
+    token: str, settings: Settings, pacer: Pacer, *, timeout: float = 30.0
+) -> AsyncWebClient:
+    """The Web API client: SLACK_API_URL, connection retries, and 429/5xx through the pacer.
+
+    Posting is never repeated on a 5xx or a broken connection (it may have been stored);
+    SlackPlatform looks for the message instead.
+    """
     return AsyncWebClient(
         token=token,
         base_url=settings.slack_api_url,
-        retry_handlers=[AsyncConnectionErrorRetryHandler(), PacedRetry(pacer)],
+        timeout=timeout,  # type: ignore[arg-type]  # slack_sdk annotates int, uses aiohttp's float
+        retry_handlers=[ConnectionRetry(), PacedRetry(pacer)],
     )
 
 
