@@ -28,6 +28,7 @@ POSTGRES = os.environ.get(
 REDIS = os.environ.get("GROUPCAST_TEST_REDIS", "redis://127.0.0.1:6379/15")
 REQUIRE = os.environ.get("GROUPCAST_REQUIRE_SERVICES") == "1"
 TABLES = (
+    "inbound_event",
     "delivery",
     "resolution",
     "request",

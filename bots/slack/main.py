@@ -19,6 +19,7 @@ from core.bootstrap import running
 from core.clock import Clock, SystemClock
 from core.config import Settings, require
 from core.engine import Engine
+from core.inbound import inbound_events
 
 log = logging.getLogger(__name__)
 
@@ -94,7 +95,8 @@ async def run_slack(settings: Settings) -> int:
     clock = SystemClock()
     async with running(settings, platform, clock) as engine:
         prober = wire(engine, platform, settings, clock, settings.slack_presence_calls_per_minute)
-        bot = SlackBot(engine, platform)
+        events = inbound_events(settings, clock)  # event ids, shared by every slack process
+        bot = SlackBot(engine, platform, events=events)
         app = build_app(bot, client, secret)
         probing = asyncio.create_task(_probing(prober, settings.slack_probe_every))
         try:
@@ -117,4 +119,5 @@ async def run_slack(settings: Settings) -> int:
             probing.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await probing
+            await events.close()
     return 0
