@@ -1153,6 +1153,9 @@ class DiscordStandin:
         if found is None:
             return self._respond(call, *_error(404, 0, "404: Not Found"), headers=headers)
         route, params = found
+        if any(k.endswith("_id") and not v.isdigit() for k, v in params.items()):
+            # Discord validates snowflakes before anything else (50035 Invalid Form Body).
+            return self._respond(call, *_error(400, 50035, "Invalid Form Body"), headers=headers)
         status, payload = await route.handler(request, body, **params)
         what = f"{request.method} {path}"
         late = self.after_store.pick(what) if status < 300 else None
