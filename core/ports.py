@@ -71,18 +71,31 @@ class Message:
         return tuple(p for p in self.parts if isinstance(p, Mention))
 
 
+KEY_MAX = 24  # idempotency keys fit Discord's 25-character nonce
+
+
 class DeliveryFailed(Exception):
     """A send the platform refused. Permanent: this person cannot be reached this way.
 
     `retry_after` is set when the platform asked us to slow down (HTTP 429): the send is
     tried again after that long without counting against the delivery's attempts.
+    `ambiguous` means the platform may have acted anyway (5xx, timeout, dropped connection):
+    the next attempt must be made with `retry=True`.
     """
 
-    def __init__(self, reason: str, *, permanent: bool, retry_after: float | None = None) -> None:
+    def __init__(
+        self,
+        reason: str,
+        *,
+        permanent: bool,
+        retry_after: float | None = None,
+        ambiguous: bool = False,
+    ) -> None:
         super().__init__(reason)
         self.reason = reason
         self.permanent = permanent
         self.retry_after = retry_after
+        self.ambiguous = ambiguous
 
 
 class Platform(Protocol):
@@ -101,9 +114,9 @@ class Platform(Protocol):
     ) -> str:
         """DM one person; returns a reference for later updates.
 
-        `key` names the logical message (at most 24 characters); with `retry`, an earlier
-        attempt under that key may have reached the platform, so the adapter looks for it
-        (or lets the platform de-duplicate) before sending again.
+        `key` names the logical message (at most KEY_MAX chars, e.g. `d:1234`) so a repeat is
+        not a second DM; `retry` says an earlier attempt with that key may have reached the
+        platform (an ambiguous failure, or a worker that died mid-send).
         """
         ...
 
@@ -117,7 +130,7 @@ class Platform(Protocol):
         key: str | None = None,
         retry: bool = False,
     ) -> str:
-        """Post in a channel (or its thread); returns a reference. `key`/`retry` as above."""
+        """Post in a channel (or its thread); returns a reference. `key`, `retry`: as above."""
         ...
 
     async def update(self, tenant: str, ref: str, message: Message) -> None:

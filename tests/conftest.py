@@ -29,6 +29,7 @@ REDIS = os.environ.get("GROUPCAST_TEST_REDIS", "redis://127.0.0.1:6379/15")
 REQUIRE = os.environ.get("GROUPCAST_REQUIRE_SERVICES") == "1"
 TABLES = (
     "notice",
+    "inbound_event",
     "delivery",
     "resolution",
     "request",

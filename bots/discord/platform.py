@@ -14,8 +14,10 @@ import warnings
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import aiohttp
+
 from bots.discord.markup import Piece, pieces, render
-from core.ports import Button, DeliveryFailed, Message
+from core.ports import KEY_MAX, Button, DeliveryFailed, Message
 
 with warnings.catch_warnings():
     # discord.py imports the stdlib audioop module, deprecated since 3.11.
@@ -28,6 +30,10 @@ log = logging.getLogger(__name__)
 __all__ = ["CUSTOM_ID_RE", "NAME", "DiscordPlatform", "Pacer", "custom_id", "render", "view_for"]
 
 NAME = "discord"
+SEND_TIMEOUT = 30.0  # discord.py sets no per-request timeout; a send that hangs is ambiguous
+# Re-sends of a keyed message right after an ambiguous failure: safe, Discord answers a repeated
+# nonce (with enforce_nonce) with the message it already created.
+AMBIGUOUS_RESENDS = 2
 CUSTOM_ID_PREFIX = "groupcast"
 # "Cannot send messages to this user" (DMs closed, blocked, no shared guild) and friends:
 # the person cannot be reached this way, so the core should move on at once.
@@ -118,8 +124,10 @@ class DiscordPlatform:
         *,
         dm_pacer: Pacer | None = None,
         send_pacer: Pacer | None = None,
+        send_timeout: float = SEND_TIMEOUT,
     ) -> None:
         self.http = http
+        self.send_timeout = send_timeout
         # Opening DMs: 2 a second after a burst of 5; sends: 5 a second after a burst of 10.
         # Discord's documented global limit is 50 requests a second.
         self.dm_pacer = dm_pacer or Pacer(2.0, 5)
@@ -137,8 +145,10 @@ class DiscordPlatform:
         key: str | None = None,
         retry: bool = False,
     ) -> str:
+        """`key` is the message's nonce, so a repeat within Discord's window is the same DM;
+        `retry` needs nothing more here (the nonce covers it)."""
         channel = await self._dm_channel(user_id)
-        return await self._send(channel, message, tenant)
+        return await self._send(channel, message, tenant, key=key)
 
     async def post(
         self,
@@ -158,7 +168,7 @@ class DiscordPlatform:
             if thread and thread.isdigit()
             else None
         )
-        return await self._send(channel, message, tenant, reference=reference)
+        return await self._send(channel, message, tenant, reference=reference, key=key)
 
     async def update(self, tenant: str, ref: str, message: Message) -> None:
         channel, _, message_id = ref.partition(":")
@@ -206,15 +216,27 @@ class DiscordPlatform:
         tenant: str,
         *,
         reference: discord.MessageReference | None = None,
+        key: str | None = None,
     ) -> str:
-        """Every piece of a long message in order; the reference is the last (with the buttons)."""
+        """Every piece of a long message in order; the reference is the last (with the buttons).
+
+        With a key each piece carries its own nonce (`key`, or `key.N`), so an ambiguous
+        failure is re-sent without a second copy of what landed.
+        """
+        if key is not None and not 0 < len(key) <= KEY_MAX:
+            raise DeliveryFailed(
+                f"idempotency key {key!r} is not 1-{KEY_MAX} chars", permanent=True
+            )
         text, allowed = render(message)
         parts = pieces(text)
         ref = ""
         for i, piece in enumerate(parts):
             last = i == len(parts) - 1
             view = view_for(message, tenant) if last else None
-            ref = await self._post(channel, piece, allowed, view, reference if i == 0 else None)
+            nonce = key if key is None or len(parts) == 1 else f"{key}.{i}"
+            ref = await self._post(
+                channel, piece, allowed, view, reference if i == 0 else None, nonce
+            )
         return ref
 
     async def _post(
@@ -224,6 +246,7 @@ class DiscordPlatform:
         allowed: discord.AllowedMentions,
         view: discord.ui.View | None,
         reference: discord.MessageReference | None = None,
+        key: str | None = None,
     ) -> str:
         params = handle_message_parameters(
             content=piece.content,
@@ -236,20 +259,35 @@ class DiscordPlatform:
                 else discord.utils.MISSING
             ),
             mention_author=False if reference is not None else None,
+            nonce=key,  # discord.py adds enforce_nonce: true with it
         )
-        await self.send_pacer.wait()
-        data = await self._call(lambda: self.http.send_message(channel, params=params))
-        return f"{channel}:{data['id']}"
+        resends = AMBIGUOUS_RESENDS if key is not None else 0
+        while True:
+            await self.send_pacer.wait()
+            try:
+                data = await self._call(lambda: self.http.send_message(channel, params=params))
+            except DeliveryFailed as exc:
+                if not exc.ambiguous or resends == 0:
+                    raise
+                resends -= 1
+                log.info("send to %s was ambiguous (%s); re-sending nonce %s", channel, exc, key)
+                continue
+            return f"{channel}:{data['id']}"
 
     async def _call(self, make: Callable[[], Awaitable[Any]]) -> Any:
-        """Run one REST call (discord.py retries 429s and 5xx itself); classify what is left."""
+        """Run one REST call (discord.py retries 429s and 5xx itself); classify what is left.
+
+        A 5xx, a timeout or a dropped connection is ambiguous: Discord may have acted.
+        """
         try:
-            return await make()
+            return await asyncio.wait_for(make(), self.send_timeout)
         except discord.HTTPException as exc:
             permanent = exc.code in PERMANENT_CODES
             reason = f"Discord refused ({exc.status}, code {exc.code}): {exc.text or 'no detail'}"
-            raise DeliveryFailed(reason[:200], permanent=permanent) from exc
-        except (TimeoutError, OSError) as exc:
             raise DeliveryFailed(
-                f"Discord unreachable: {type(exc).__name__}", permanent=False
+                reason[:200], permanent=permanent, ambiguous=exc.status >= 500
+            ) from exc
+        except (TimeoutError, OSError, aiohttp.ClientError) as exc:
+            raise DeliveryFailed(
+                f"Discord unreachable: {type(exc).__name__}", permanent=False, ambiguous=True
             ) from exc

@@ -19,6 +19,7 @@ from bots.slack.home import HOME_ACTIONS, JOIN_ACTION, home_view
 from bots.slack.platform import SlackPlatform
 from bots.slack.prober import dnd_signal
 from core.engine import Engine
+from core.inbound import Claim, DbInboundEvents, InboundEvents
 from core.ports import Actor, DeliveryFailed, Message, Place
 from core.presence.signals import Activity, Huddle, Signal, Status
 
@@ -30,15 +31,15 @@ Next = Callable[[], Awaitable[None]]
 
 
 class SlackBot:
-    """What the listeners share: the engine, the platform, a dedupe window and in-flight work."""
+    """What the listeners share: the engine, the platform, event ids taken on, in-flight work."""
 
     def __init__(
-        self, engine: Engine, platform: SlackPlatform, *, dedupe_size: int = 10_000
+        self, engine: Engine, platform: SlackPlatform, *, events: InboundEvents | None = None
     ) -> None:
         self.engine = engine
         self.platform = platform
-        self._seen: OrderedDict[tuple[str, str], None] = OrderedDict()
-        self._dedupe_size = dedupe_size
+        # Shared by every process on the database (or Redis), and kept across restarts.
+        self.events = events if events is not None else DbInboundEvents(engine.clock)
         self._profiles: OrderedDict[tuple[str, str], tuple[str, str | None]] = OrderedDict()
         self._open: set[asyncio.Future[None]] = set()
         platform.publish_home = self.publish_home
@@ -46,15 +47,23 @@ class SlackBot:
 
     # -- bookkeeping ------------------------------------------------------------------
 
-    def first_time(self, team: str, event_id: str) -> bool:
-        """True once per event id (a bounded window), so Slack's retries do nothing twice."""
-        key = (team, event_id)
-        if key in self._seen:
+    def creates_work(self, team: str, event: dict[str, Any]) -> bool:
+        """A person's channel message that may be a group request: persisted before the ack."""
+        if event.get("type") != "message" or event.get("subtype") or event.get("bot_id"):
             return False
-        self._seen[key] = None
-        while len(self._seen) > self._dedupe_size:
-            self._seen.popitem(last=False)
-        return True
+        if not isinstance(event.get("user"), str) or event.get("user_team", team) != team:
+            return False  # a Slack Connect guest belongs to another tenant
+        return self.engine.addresses_group(render.decode(str(event.get("text", ""))))
+
+    async def group_request(self, team: str, event: dict[str, Any]) -> Message | None:
+        """Create the request a channel message makes (persisted when this returns)."""
+        user = str(event.get("user", ""))
+        text = str(event.get("text", ""))
+        channel, ts = str(event["channel"]), str(event["ts"])
+        thread = str(event.get("thread_ts") or ts)
+        actor = await self.actor(team, user)
+        place = Place(channel, thread, await self.permalink(channel, ts))
+        return await self.engine.message(actor, render.decode(text), place)  # groups: tokens
 
     async def track(self, context: AsyncBoltContext, next: Next) -> None:
         """Listener middleware: register the work before bolt runs it in the background."""
@@ -156,16 +165,52 @@ class SlackBot:
 
 def build_app(bot: SlackBot, client: AsyncWebClient, signing_secret: str) -> AsyncApp:
     """The bolt app with every listener registered; transports (HTTP, Socket Mode) wrap it."""
+    # Bolt's process_before_response is one switch for the whole app: on, every slash command
+    # would hold its HTTP answer until its fan-out is done. So the app acks first, and the
+    # events that create work run `persist_first` (a listener middleware, which bolt awaits
+    # before it acks) instead: the same guarantee, for just those events.
     app = AsyncApp(client=client, signing_secret=signing_secret, process_before_response=False)
     engine = bot.engine
     track = [bot.track]
 
     @app.middleware
-    async def once(body: dict[str, Any], next: Next) -> BoltResponse | None:
-        """Events API retries and duplicate event ids are acknowledged and dropped."""
+    async def once(
+        body: dict[str, Any], context: AsyncBoltContext, next: Next
+    ) -> BoltResponse | None:
+        """An event id is taken on once by all processes, before and after restarts: a retry of
+        one done is acked and dropped; one another process is working on is refused (non-200),
+        so Slack tries again later and finds it done, or takes it over if that process died."""
         event_id = body.get("event_id") if body.get("type") == "event_callback" else None
-        if event_id and not bot.first_time(str(body.get("team_id", "")), str(event_id)):
-            return BoltResponse(status=200, body="")
+        if event_id:
+            team, event = str(body.get("team_id", "")), body.get("event") or {}
+            work = bot.creates_work(team, event)
+            claim = await bot.events.claim("slack", team, str(event_id), done=not work)
+            if claim is Claim.SEEN:
+                return BoltResponse(status=200, body="")
+            if claim is Claim.BUSY:
+                return BoltResponse(status=503, body="")
+            if work:
+                context["groupcast_event"] = (team, str(event_id))
+        await next()
+        return None
+
+    async def persist_first(
+        body: dict[str, Any], event: dict[str, Any], context: AsyncBoltContext, next: Next
+    ) -> BoltResponse | None:
+        """The group request exists in the database before Slack gets its 200; if creating it
+        fails, Slack gets a 500 and its retry (to any process) creates it."""
+        claimed = context.get("groupcast_event")
+        if not isinstance(claimed, tuple):
+            await next()
+            return None
+        team, event_id = claimed
+        try:
+            context["groupcast_answer"] = await bot.group_request(team, event)
+        except Exception:
+            log.exception("group request failed before it was stored; Slack will retry")
+            await bot.events.release("slack", team, event_id)
+            return BoltResponse(status=500, body="")
+        await bot.events.finish("slack", team, event_id)
         await next()
         return None
 
@@ -193,7 +238,7 @@ def build_app(bot: SlackBot, client: AsyncWebClient, signing_secret: str) -> Asy
     for name in COMMANDS:
         command(name)
 
-    @app.event("message", middleware=track)
+    @app.event("message", middleware=[persist_first, *track])
     async def on_message(
         event: dict[str, Any], body: dict[str, Any], context: AsyncBoltContext
     ) -> None:
@@ -204,18 +249,13 @@ def build_app(bot: SlackBot, client: AsyncWebClient, signing_secret: str) -> Asy
                 return  # edits, joins, bot posts: not people talking
             if event.get("user_team", team) != team:
                 return  # a Slack Connect guest belongs to another tenant
-            text = str(event.get("text", ""))
-            neutral = render.decode(text)
-            if not engine.addresses_group(neutral):
+            if "groupcast_event" not in context:
                 bot.observe(team, user, Activity("message"))
                 return
-            channel, ts = str(event["channel"]), str(event["ts"])
-            thread = str(event.get("thread_ts") or ts)
-            actor = await bot.actor(team, user)
-            place = Place(channel, thread, await bot.permalink(channel, ts))
-            answer = await engine.message(actor, neutral, place)  # groups are tokens in it
-            if answer is not None:
-                await bot.platform.post(team, channel, answer, thread)
+            answer = context.get("groupcast_answer")
+            if isinstance(answer, Message):
+                channel, ts = str(event["channel"]), str(event["ts"])
+                await bot.platform.post(team, channel, answer, str(event.get("thread_ts") or ts))
 
     @app.event("reaction_added", middleware=track)
     async def on_reaction(

@@ -9,17 +9,17 @@ import logging
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp
-from slack_sdk.http_retry.builtin_async_handlers import AsyncConnectionErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bots.slack.app import SlackBot, build_app
-from bots.slack.pacing import PacedRetry, Pacer
+from bots.slack.pacing import ConnectionRetry, PacedRetry, Pacer
 from bots.slack.platform import SlackPlatform
 from bots.slack.prober import Prober
 from core.bootstrap import running
 from core.clock import Clock, SystemClock
 from core.config import Settings, require
 from core.engine import Engine
+from core.inbound import inbound_events
 
 log = logging.getLogger(__name__)
 
@@ -29,12 +29,19 @@ def make_pacer(settings: Settings) -> Pacer:
     return Pacer(rates={"chat.postMessage": (settings.slack_post_rate, settings.slack_post_burst)})
 
 
-def make_client(token: str, settings: Settings, pacer: Pacer) -> AsyncWebClient:
-    """The Web API client: SLACK_API_URL, connection retries, and 429/5xx through the pacer."""
+def make_client(
+    token: str, settings: Settings, pacer: Pacer, *, timeout: float = 30.0
+) -> AsyncWebClient:
+    """The Web API client: SLACK_API_URL, connection retries, and 429/5xx through the pacer.
+
+    Posting is never repeated on a 5xx or a broken connection (it may have been stored);
+    SlackPlatform looks for the message instead.
+    """
     return AsyncWebClient(
         token=token,
         base_url=settings.slack_api_url,
-        retry_handlers=[AsyncConnectionErrorRetryHandler(), PacedRetry(pacer)],
+        timeout=timeout,  # type: ignore[arg-type]  # slack_sdk annotates int, uses aiohttp's float
+        retry_handlers=[ConnectionRetry(), PacedRetry(pacer)],
     )
 
 
@@ -88,7 +95,8 @@ async def run_slack(settings: Settings) -> int:
     clock = SystemClock()
     async with running(settings, platform, clock) as engine:
         prober = wire(engine, platform, settings, clock, settings.slack_presence_calls_per_minute)
-        bot = SlackBot(engine, platform)
+        events = inbound_events(settings, clock)  # event ids, shared by every slack process
+        bot = SlackBot(engine, platform, events=events)
         app = build_app(bot, client, secret)
         probing = asyncio.create_task(_probing(prober, settings.slack_probe_every))
         try:
@@ -111,4 +119,5 @@ async def run_slack(settings: Settings) -> int:
             probing.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await probing
+            await events.close()
     return 0

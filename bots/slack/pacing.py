@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from slack_sdk.http_retry.async_handler import AsyncRetryHandler
+from slack_sdk.http_retry.builtin_async_handlers import AsyncConnectionErrorRetryHandler
 from slack_sdk.http_retry.request import HttpRequest
 from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
@@ -27,6 +28,8 @@ DEFAULT_RATES: dict[str, tuple[float, float]] = {
     "chat.postMessage": (5.0, 10.0),  # workspace-wide budget for posts; configurable
     "chat.update": (50 / 60, 10.0),  # Tier 3
     "conversations.open": (50 / 60, 20.0),  # Tier 3; results are cached per user
+    "conversations.history": (50 / 60, 20.0),  # Tier 3; only after an ambiguous post
+    "conversations.replies": (50 / 60, 20.0),  # Tier 3; likewise, for thread replies
     "chat.postEphemeral": (100 / 60, 20.0),  # Tier 4
     "views.publish": (100 / 60, 20.0),  # Tier 4
     "users.info": (100 / 60, 20.0),  # Tier 4
@@ -39,6 +42,10 @@ PER_CHANNEL = (1.0, 2.0)  # chat.postMessage: about one a second per channel
 # limit with no burst refuses a call that lands even 1 ms early (and Retry-After is >= 1 s).
 MARGIN = 0.02
 CHANNEL_METHODS = frozenset({"chat.postMessage", "chat.update"})
+# Calls that may have taken effect when Slack answers 5xx or the connection breaks: repeating
+# them blindly can post twice. Only a 429 (Slack refused before acting) is retried in the client;
+# SlackPlatform settles the ambiguous rest by looking for the message first.
+NOT_REPEATABLE = frozenset({"chat.postMessage", "chat.postEphemeral"})
 
 
 @dataclass(slots=True)
@@ -156,7 +163,13 @@ class PacedRetry(AsyncRetryHandler):
         response: HttpResponse | None = None,
         error: Exception | None = None,
     ) -> bool:
-        return response is not None and response.status_code in (429, 500, 502, 503, 504)
+        if response is None:
+            return False
+        if response.status_code == 429:
+            return True
+        return response.status_code in (500, 502, 503, 504) and (
+            _method_of(request) not in NOT_REPEATABLE
+        )
 
     async def prepare_for_next_attempt_async(
         self,
@@ -174,6 +187,24 @@ class PacedRetry(AsyncRetryHandler):
         state.next_attempt_requested = True
         await self.pacer.acquire(method, _channel_of(request))
         state.increment_current_attempt()
+
+
+class ConnectionRetry(AsyncConnectionErrorRetryHandler):
+    """slack_sdk's retry on a dropped connection, except for calls that may have posted."""
+
+    async def _can_retry_async(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> bool:
+        if _method_of(request) in NOT_REPEATABLE:
+            return False
+        return await super()._can_retry_async(
+            state=state, request=request, response=response, error=error
+        )
 
 
 def _retry_after(response: HttpResponse) -> float:

@@ -14,7 +14,7 @@ from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
 from bots.slack import render
 from bots.slack.pacing import Pacer
-from core.ports import DeliveryFailed, Message
+from core.ports import KEY_MAX, DeliveryFailed, Message
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +45,11 @@ PERMANENT_ERRORS = frozenset(
 JSON_METHODS = frozenset(
     {"chat.postMessage", "chat.update", "chat.postEphemeral", "views.publish", "conversations.open"}
 )
+
+# A keyed post carries the key in its message metadata, so after an ambiguous failure (or when
+# the core says an earlier attempt may have landed) we can find it in the recent history.
+METADATA_EVENT = "groupcast_send"
+HISTORY_LIMIT = 50  # recent messages searched for a keyed post; one page, newest first
 
 PublishHome = Callable[[str, str], Awaitable[None]]
 Probe = Callable[[str, list[str]], Awaitable[object]]
@@ -104,10 +109,16 @@ class SlackPlatform:
                 wait = float(raw) if raw and str(raw).isdigit() else 1.0
                 self.pacer.hold(method, wait)  # every sender waits it out, not just this one
             raise DeliveryFailed(
-                f"{method}: {error or status}", permanent=permanent, retry_after=wait
+                f"{method}: {error or status}",
+                permanent=permanent,
+                retry_after=wait,
+                ambiguous=status >= 500,  # Slack may have acted before its edge failed
             ) from exc
         except (SlackClientError, aiohttp.ClientError, TimeoutError, ValueError) as exc:
-            raise DeliveryFailed(f"{method}: {type(exc).__name__}", permanent=False) from exc
+            # A timeout or a broken connection: the request may have been carried out.
+            raise DeliveryFailed(
+                f"{method}: {type(exc).__name__}", permanent=False, ambiguous=True
+            ) from exc
 
     async def dm_channel(self, tenant: str, user_id: str) -> str:
         """The app's DM channel with this person, opened once and cached."""
@@ -132,7 +143,7 @@ class SlackPlatform:
     ) -> str:
         # chat.postMessage takes a user id as `channel` and posts in the app's DM with them:
         # one call per person, no conversations.open (Tier 3, ~50/min) throttling a fan-out.
-        return await self.post(tenant, user_id, message)
+        return await self._post(tenant, user_id, message, None, key, retry, dm_of=user_id)
 
     async def post(
         self,
@@ -144,14 +155,106 @@ class SlackPlatform:
         key: str | None = None,
         retry: bool = False,
     ) -> str:
-        """Long messages go as several posts (buttons on the last); the reference is the last."""
+        return await self._post(tenant, channel, message, thread, key, retry)
+
+    async def _post(
+        self,
+        tenant: str,
+        channel: str,
+        message: Message,
+        thread: str | None,
+        key: str | None,
+        retry: bool,
+        *,
+        dm_of: str | None = None,
+    ) -> str:
+        """Long messages go as several posts (buttons on the last); the reference is the last.
+
+        Each part carries its own key (`key`, or `key.N` for part N of several), so a retry
+        sends only the parts that did not land.
+        """
+        parts = render.payloads(message)
         ref = ""
-        for args in render.payloads(message):
-            if thread:
-                args["thread_ts"] = thread
-            resp = await self.call("chat.postMessage", channel=channel, **args)
-            ref = f"{resp['channel']}:{resp['ts']}"
+        for i, args in enumerate(parts):
+            part_key = key if key is None or len(parts) == 1 else f"{key}.{i}"
+            ref = await self._post_one(tenant, channel, args, thread, part_key, retry, dm_of)
         return ref
+
+    async def _post_one(
+        self,
+        tenant: str,
+        channel: str,
+        args: dict[str, Any],
+        thread: str | None,
+        key: str | None,
+        retry: bool,
+        dm_of: str | None,
+    ) -> str:
+        """chat.postMessage, once: a keyed post that may already exist is looked for first."""
+        if thread:
+            args["thread_ts"] = thread
+        if key is not None:
+            if not 0 < len(key) <= KEY_MAX:
+                raise DeliveryFailed(
+                    f"idempotency key {key!r} is not 1-{KEY_MAX} chars", permanent=True
+                )
+            args["metadata"] = {"event_type": METADATA_EVENT, "event_payload": {"key": key}}
+            if retry:
+                found = await self._find(tenant, channel, thread, key, dm_of)
+                if found is not None:
+                    return found
+        try:
+            resp = await self.call("chat.postMessage", channel=channel, **args)
+        except DeliveryFailed as exc:
+            if key is None or not exc.ambiguous:
+                raise
+            found = await self._find(tenant, channel, thread, key, dm_of)
+            if found is not None:
+                log.info("post %s failed ambiguously (%s) but had landed", key, exc.reason)
+                return found
+            raise DeliveryFailed(
+                f"{exc.reason}; no message with key {key} in the history yet",
+                permanent=False,
+                ambiguous=True,
+            ) from exc
+        where = str(resp["channel"])
+        if dm_of is not None:
+            self._dms.put((tenant, dm_of), where)
+        return f"{where}:{resp['ts']}"
+
+    async def _find(
+        self, tenant: str, channel: str, thread: str | None, key: str, dm_of: str | None
+    ) -> str | None:
+        """The reference of our message carrying `key` among the conversation's recent ones."""
+        try:
+            where = await self.dm_channel(tenant, dm_of) if dm_of is not None else channel
+            if thread:
+                resp = await self.call(
+                    "conversations.replies",
+                    channel=where,
+                    ts=thread,
+                    limit=str(HISTORY_LIMIT),
+                    include_all_metadata="true",
+                )
+            else:
+                resp = await self.call(
+                    "conversations.history",
+                    channel=where,
+                    limit=str(HISTORY_LIMIT),
+                    include_all_metadata="true",
+                )
+        except DeliveryFailed as exc:
+            if exc.permanent:
+                raise
+            raise DeliveryFailed(
+                f"looking for {key}: {exc.reason}", permanent=False, ambiguous=True
+            ) from exc
+        for found in resp.get("messages") or []:
+            meta = found.get("metadata") or {}
+            payload = meta.get("event_payload") or {}
+            if meta.get("event_type") == METADATA_EVENT and payload.get("key") == key:
+                return f"{where}:{found['ts']}"
+        return None
 
     async def update(self, tenant: str, ref: str, message: Message) -> None:
         channel, _, ts = ref.partition(":")

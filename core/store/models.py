@@ -278,3 +278,22 @@ class LiveView(Model):
 
     class Meta:
         table = "live_view"
+
+
+class InboundEvent(Model):
+    """A platform event id we have taken on, so a retry to any process is not a second request.
+
+    `done` is false while the first taker works on it (`seen_at` is then its lease); rows older
+    than the platform's retry window are pruned.
+    """
+
+    id = fields.IntField(primary_key=True)
+    platform = fields.CharField(max_length=16)
+    tenant = fields.CharField(max_length=64)
+    event_id = fields.CharField(max_length=64)
+    seen_at = fields.FloatField(db_index=True)
+    done = fields.BooleanField(default=False)
+
+    class Meta:
+        table = "inbound_event"
+        unique_together = (("platform", "tenant", "event_id"),)

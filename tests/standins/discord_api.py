@@ -66,6 +66,8 @@ from typing import Any, Self
 import yarl
 from aiohttp import WSMsgType, web
 
+from tests.standins.after_store import KINDS, AfterStore
+
 with warnings.catch_warnings():
     # discord.py imports the stdlib audioop module, deprecated since 3.11; pytest runs with
     # warnings as errors, so keep that one import-time warning from failing collection.
@@ -148,6 +150,8 @@ DEFAULT_LARGE_THRESHOLD = 50
 INTERACTION_ACK_DEADLINE = 3.0
 # Events kept per session so RESUME can replay what a dropped connection missed.
 RESUME_BUFFER = 1000
+# enforce_nonce: "checked for uniqueness in the past few minutes" (resources/message).
+NONCE_WINDOW = 180.0
 
 
 def _iso_now() -> str:
@@ -165,6 +169,7 @@ class Call:
     at: float
     query: dict[str, str] = field(default_factory=dict)
     status: int = 0
+    after_store: str = ""  # the post-store fault that replaced the answer, if any
 
 
 @dataclass
@@ -295,6 +300,17 @@ def _too_big(body: Any) -> bool:
     )
 
 
+def _matcher(path_regex: str, method: str | None) -> Callable[[str], bool]:
+    """Matches ``"<METHOD> <path>"`` the way ``fail_next`` matches requests."""
+    pattern = re.compile(path_regex)
+
+    def match(what: str) -> bool:
+        verb, _, path = what.partition(" ")
+        return method in (None, verb) and bool(pattern.search(path))
+
+    return match
+
+
 def _error(status: int, code: int, message: str) -> Result:
     """Discord's JSON error body (topics/opcodes-and-status-codes#json)."""
     return status, {"message": message, "code": code}
@@ -342,6 +358,10 @@ class DiscordStandin:
 
         self._connections: set[_Connection] = set()
         self._faults: list[_Fault] = []
+        self.after_store = AfterStore()
+        # enforce_nonce: (author, nonce) -> (channel id, message id, monotonic time created)
+        self.nonce_window = NONCE_WINDOW
+        self._nonces: dict[tuple[int, str], tuple[int, int, float]] = {}
         self._call_waiters: list[tuple[str, re.Pattern[str], asyncio.Future[Call]]] = []
         self._chaos_429 = 0.0
         self._chaos_5xx = 0.0
@@ -385,6 +405,7 @@ class DiscordStandin:
 
     async def close(self) -> None:
         """Close gateway connections (1001, going away) and stop the HTTP server."""
+        self.after_store.release()
         for conn in list(self._connections):
             await conn.ws.close(code=1001, message=b"stand-in shutting down")
         if self._runner is not None:
@@ -571,9 +592,29 @@ class DiscordStandin:
         self._rng = random.Random(seed)
 
     def calm(self) -> None:
-        """Stop chaos and drop queued forced failures."""
+        """Stop chaos and drop queued forced failures (post-store ones too)."""
         self._chaos_429 = self._chaos_5xx = 0.0
         self._faults.clear()
+        self.after_store.calm()
+
+    def fail_after_store(
+        self, path_regex: str, kind: str = "500", count: int = 1, *, method: str | None = None
+    ) -> None:
+        """The next ``count`` successful matching requests act, then fail: ``500``, ``drop``
+        (connection closed, no answer) or ``timeout`` (answer held past any client timeout)."""
+        self.after_store.once(_matcher(path_regex, method), kind, count)
+
+    def storm_after_store(
+        self,
+        path_regex: str,
+        rate: float,
+        kinds: tuple[str, ...] = KINDS,
+        *,
+        method: str | None = None,
+        seed: int = 1,
+    ) -> None:
+        """A seeded share ``rate`` of successful matching requests fail after they acted."""
+        self.after_store.storm(_matcher(path_regex, method), rate, kinds, seed=seed)
 
     # ------------------------------------------------------------------ payload builders
 
@@ -1127,7 +1168,16 @@ class DiscordStandin:
         if found is None:
             return self._respond(call, *_error(404, 0, "404: Not Found"), headers=headers)
         route, params = found
+        if any(k.endswith("_id") and not v.isdigit() for k, v in params.items()):
+            # Discord validates snowflakes before anything else (50035 Invalid Form Body).
+            return self._respond(call, *_error(400, 50035, "Invalid Form Body"), headers=headers)
         status, payload = await route.handler(request, body, **params)
+        what = f"{request.method} {path}"
+        late = self.after_store.pick(what) if status < 300 else None
+        if late is not None:
+            call.after_store = late
+            answer = self._respond(call, status, payload, headers=headers)
+            return await self.after_store.strike(request, what, late, answer)
         return self._respond(call, status, payload, headers=headers)
 
     async def _read_body(self, request: web.Request) -> Any:
@@ -1660,8 +1710,14 @@ class DiscordStandin:
             or body.get("_files")
         ):
             return _error(400, 50006, "Cannot send an empty message")
+        repeat = self._nonce_repeat(body)
+        if repeat is not None:
+            return 200, repeat
         message = self._message(cid, self._user(self.bot_id), body)
         self.messages.setdefault(cid, {})[int(message["id"])] = message
+        if body.get("enforce_nonce") and body.get("nonce") is not None:
+            key = (self.bot_id, str(body["nonce"]))
+            self._nonces[key] = (cid, int(message["id"]), time.monotonic())
         if self.echo_own_messages:
             event = dict(message)
             if guild_id is not None:
@@ -1669,6 +1725,17 @@ class DiscordStandin:
                 event["member"] = self._member(self.guilds[guild_id], self.bot_id, with_user=False)
             await self.dispatch("MESSAGE_CREATE", event)
         return 200, message
+
+    def _nonce_repeat(self, body: JSONDict) -> JSONDict | None:
+        """resources/message#create-message: with ``enforce_nonce``, a nonce the same author
+        used in the past few minutes returns that message instead of creating another."""
+        nonce = body.get("nonce")
+        if not body.get("enforce_nonce") or nonce is None:
+            return None
+        seen = self._nonces.get((self.bot_id, str(nonce)))
+        if seen is None or time.monotonic() - seen[2] > self.nonce_window:
+            return None
+        return self.messages.get(seen[0], {}).get(seen[1])
 
     async def _get_message(
         self, request: web.Request, body: Any, channel_id: str, message_id: str

@@ -24,6 +24,8 @@ from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
+from tests.standins.after_store import KINDS, AfterStore
+
 JSONDict = dict[str, Any]
 Handler = Callable[[JSONDict, "str | None"], JSONDict]
 
@@ -44,6 +46,7 @@ class Call:
     at: float
     token: str | None = None
     status: int = 200
+    after_store: str = ""  # the post-store fault that replaced the answer, if any
 
 
 @dataclass
@@ -131,6 +134,7 @@ class SlackStandin:
         self._buckets: dict[str, tuple[float, float]] = {}
         self._streak: Counter[str] = Counter()
         self._chaos: tuple[float, float, int, random.Random] | None = None
+        self.after_store = AfterStore()
         self._last_ts_us = 0
         self._view_seq = 0
         self._runner: web.AppRunner | None = None
@@ -142,6 +146,8 @@ class SlackStandin:
             "chat.update": self._chat_update,
             "chat.postEphemeral": self._chat_post_ephemeral,
             "chat.getPermalink": self._chat_get_permalink,
+            "conversations.history": self._conversations_history,
+            "conversations.replies": self._conversations_replies,
             "views.publish": self._views_publish,
             "users.info": self._users_info,
             "users.getPresence": self._users_get_presence,
@@ -181,6 +187,7 @@ class SlackStandin:
 
     async def close(self) -> None:
         """Release the listening socket and any open connections."""
+        self.after_store.release()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -302,8 +309,21 @@ class SlackStandin:
         self._chaos = (rate_429, rate_5xx, retry_after, random.Random(seed))
 
     def calm(self) -> None:
-        """Switch chaos mode off again."""
+        """Switch chaos mode off again (and any post-store faults)."""
         self._chaos = None
+        self.after_store.calm()
+
+    def fail_after_store(self, method: str, kind: str = "500", count: int = 1) -> None:
+        """The next ``count`` successful calls to ``method`` do their work, then fail: ``500``,
+        ``drop`` (connection closed, no answer) or ``timeout`` (answer held past any client
+        timeout)."""
+        self.after_store.once(lambda m: m == method, kind, count)
+
+    def storm_after_store(
+        self, method: str, rate: float, kinds: tuple[str, ...] = KINDS, *, seed: int = 1
+    ) -> None:
+        """A seeded share ``rate`` of successful calls to ``method`` fail after they acted."""
+        self.after_store.storm(lambda m: m == method, rate, kinds, seed=seed)
 
     def limit(self, method: str, per_second: float, *, burst: float = 1.0) -> None:
         """Answer 429 whenever ``method`` is called faster than ``per_second`` (token bucket)."""
@@ -339,7 +359,10 @@ class SlackStandin:
                 if handler is not None
                 else {"ok": False, "error": "unknown_method"}
             )
-        self.calls.append(Call(method, args, now, token, 200))
+        late = self.after_store.pick(method) if body.get("ok") else None
+        self.calls.append(Call(method, args, now, token, 200, late or ""))
+        if late is not None:
+            return await self.after_store.strike(request, method, late, web.json_response(body))
         return web.json_response(body)
 
     async def _read_args(self, request: web.Request) -> tuple[JSONDict, str | None]:
@@ -588,6 +611,54 @@ class SlackStandin:
         message = self._message(channel, ts, args)
         self.messages[(channel, ts)] = message
         return {"ok": True, "channel": channel, "ts": ts, "message": message}
+
+    def _conversation(self, channel: str, args: JSONDict) -> list[JSONDict]:
+        """Messages of a channel oldest first; metadata only with ``include_all_metadata``."""
+        with_meta = str(args.get("include_all_metadata", "")).lower() in ("1", "true")
+        out = []
+        for (ch, _), message in sorted(self.messages.items()):
+            if ch != channel:
+                continue
+            shown = dict(message)
+            if not with_meta:
+                shown.pop("metadata", None)
+            out.append(shown)
+        return out
+
+    def _conversations_history(self, args: JSONDict, token: str | None) -> JSONDict:
+        """docs.slack.dev/reference/methods/conversations.history: newest first, no replies."""
+        raw = args.get("channel")
+        channel = self._resolve_channel(raw)
+        if channel is None or raw in self.users:  # a user id is not a conversation here
+            return {"ok": False, "error": "channel_not_found"}
+        limit = int(args.get("limit") or 100)
+        top = [
+            m for m in self._conversation(channel, args) if m.get("thread_ts") in (None, m["ts"])
+        ]
+        page = list(reversed(top))[:limit]
+        return {
+            "ok": True,
+            "messages": page,
+            "has_more": len(top) > limit,
+            "pin_count": 0,
+            "response_metadata": {"next_cursor": ""},
+        }
+
+    def _conversations_replies(self, args: JSONDict, token: str | None) -> JSONDict:
+        """docs.slack.dev/reference/methods/conversations.replies: the parent, then replies."""
+        channel = self._resolve_channel(args.get("channel"))
+        if channel is None:
+            return {"ok": False, "error": "channel_not_found"}
+        ts = args.get("ts")
+        thread = [
+            m
+            for m in self._conversation(channel, args)
+            if m["ts"] == ts or m.get("thread_ts") == ts
+        ]
+        # People's own messages reach the stand-in only as events, so a parent it never stored
+        # still has a thread: the replies the bot posted under it.
+        limit = int(args.get("limit") or 1000)
+        return {"ok": True, "messages": thread[:limit], "has_more": len(thread) > limit}
 
     def _chat_update(self, args: JSONDict, token: str | None) -> JSONDict:
         """docs.slack.dev/reference/methods/chat.update: channel, ts, text, message."""
