@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from redis.asyncio import Redis
 
+from core.doctor import check
 from core.store.models import (
     Community,
     Contact,
@@ -161,3 +162,4 @@ async def test_procfile_slack_and_discord_each_do_their_own_work(db: str, tmp_pa
         c for c in d.discord.calls if re.search(r"/(channels|users)/(?!@me|\d+(/|$))", c.path)
     ]
     assert not foreign, "the discord process touched slack work"
+    assert await check() == []
