@@ -16,13 +16,13 @@ from typing import Any
 
 from tortoise.transactions import in_transaction
 
-from core import texts
+from core import freshness, texts
 from core.admin import CommunityAdmin
 from core.clock import Clock, to_datetime
 from core.commands import Ask, CommandError, CommunityCommand, SetAvailability, SetHours, parse
 from core.deliveries import Outbox
 from core.directory import Directory, Roster, Who, presence_key
-from core.grouping import Member, Resolution, Skip, resolve
+from core.grouping import Member, Resolution, Skip
 from core.ports import Actor, Button, DeliveryFailed, Mention, Message, Part, Place, Platform
 from core.presence.availability import Availability
 from core.presence.monitor import Change, PresenceMonitor
@@ -247,31 +247,20 @@ class Engine:
         exclude: set[int],
         explain: Callable[[Member], str],
     ) -> Resolution:
-        """Walk the roster (already in strategy order) only as far as the request needs."""
+        """Walk the roster (already in strategy order) only as far as the request needs,
+        asking the platform about members it knows nothing fresh about (core.freshness)."""
         tenant = roster[0].key.split(":")[1] if roster else ""
         await self.monitor.load(roster.keys())
-        for _ in range(3):  # re-check candidates with the platform; re-pick if they moved
-            res = resolve(
-                roster,
-                mode,
-                wanted=wanted,
-                requester_id=who_id,
-                availability=self.monitor.availability,
-                explain=explain,
-                capacity=community.capacity,
-                exclude=exclude,
-            )
-            if mode not in (Mode.ONE, Mode.SOME) or not res.targets:
-                return res
-            await self.platform.confirm_presence(tenant, [m.user_id for m in res.targets])
-            moved = [
-                m
-                for m in res.targets
-                if self.monitor.availability(m.key) is not Availability.AVAILABLE
-            ]
-            if not moved:
-                return res
-        return res
+        return await freshness.PresenceCheck(self.platform, self.monitor).resolve(
+            tenant,
+            roster,
+            mode,
+            wanted=wanted,
+            requester_id=who_id,
+            explain=explain,
+            capacity=community.capacity,
+            exclude=exclude,
+        )
 
     async def group_request(
         self, who: Who, community: Community, mode: Mode, wanted: int, text: str, place: Place
@@ -298,10 +287,14 @@ class Engine:
             )
             await self._audit(request, community, res, now)
             ids = await self._record(request, community, res.targets, now)
-        if not res.targets:
-            return self._nobody(community, res)
-        self.spawn(self._send(ids))
-        return self._asked(community, mode, res, explain)
+        if res.targets:
+            self.spawn(self._send(ids))
+            reply = self._asked(community, mode, res, explain)
+        else:
+            reply = self._nobody(community, res)
+        if res.unchecked:
+            reply = Message((*reply.parts, freshness.note(res.unchecked)), reply.buttons)
+        return reply
 
     async def _record(
         self, request: Request, community: Community, targets: list[Member], now: float
