@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from core.directory import presence_key
 from core.presence.availability import Availability
-from core.store.models import Contact
-from tests.slack_fixtures import ALICE, BOB, CAROL, DAVE, TEAM, World, world
+from core.presence.signals import Override
+from core.store.models import Contact, LiveView
+from tests.slack_fixtures import ALICE, BOB, CAROL, CHANNEL, DAVE, TEAM, World, world
 
 __all__ = ["world"]
 
@@ -162,3 +163,34 @@ async def test_a_profile_change_reaches_the_table_and_the_directory(world: World
     assert world.engine.monitor.availability(presence_key("slack", TEAM, BOB)) is (
         Availability.AVAILABLE
     )
+
+
+# -- pins -----------------------------------------------------------------------------
+
+
+async def test_only_owners_pin_and_a_second_pin_moves_the_first(world: World) -> None:
+    await fresh(world, BOB, CAROL)
+    refused = await world.command(BOB, "/community", "pin reviewers")
+    assert "only owners of @reviewers can pin it" in refused
+    assert world.channel_posts() == []
+    assert "Pinned @reviewers" in await world.command(ALICE, "/community", "pin reviewers")
+    assert "Moved @reviewers" in await world.command(ALICE, "/community", "pin reviewers")
+    (post,) = world.channel_posts()  # the first one was deleted: never two
+    assert "availability" in post["text"]
+    assert len(world.slack.calls_to("chat.delete")) == 1
+    assert await LiveView.filter(channel=CHANNEL).count() == 1
+
+
+async def test_a_burst_of_changes_edits_each_pin_once_and_never_in_the_sweeper(
+    world: World,
+) -> None:
+    await fresh(world, BOB, CAROL, DAVE)
+    world.engine.notifier.live_views.sleep = world.vt.sleep
+    await world.command(ALICE, "/community", "pin reviewers")
+    for person in (BOB, CAROL, DAVE):  # three changes land between two sweeps
+        world.engine.observe(presence_key("slack", TEAM, person), Override(Availability.BUSY))
+    await world.engine.tick()  # the sweeper pumps the changes and returns
+    assert world.slack.calls_to("chat.update") == []
+    await world.bot.settle()  # the refresher, in the background, edits once for the burst
+    (edit,) = world.slack.calls_to("chat.update")
+    assert "1 of 4 available" in str(edit.args.get("text"))  # alice alone
