@@ -9,12 +9,12 @@ from tortoise.transactions import in_transaction
 from core import richtext, views
 from core.commands import USAGE, CommandError, CommunityCommand, UserRef
 from core.directory import Who, presence_key
+from core.freshness import PresenceCheck
 from core.ports import Mention, Message, Part, Place
 from core.presence.availability import Availability
 from core.store.models import (
     Community,
     Contact,
-    LiveView,
     Membership,
     Mode,
     Request,
@@ -118,6 +118,7 @@ class CommunityAdmin:
                 community_id=community.id, contact_id=who.contact_id, role=Role.OWNER
             )
         self.engine.tracked.add(who.key)
+        self._check_presence(who, [who.actor.user_id])
         return Message.of(
             f"Created @{cmd.handle}; you're its owner. Add people with /community add {cmd.handle} @someone."
         )
@@ -144,6 +145,7 @@ class CommunityAdmin:
             return Message.of(f"You're already in @{c.handle}.")
         await Membership.create(community_id=c.id, contact_id=who.contact_id)
         self.engine.tracked.add(who.key)
+        self._check_presence(who, [who.actor.user_id])
         return Message.of(f"You joined @{c.handle}.")
 
     async def leave(
@@ -182,6 +184,7 @@ class CommunityAdmin:
                 await Membership.create(community_id=c.id, contact_id=x.id)
         for x in added:
             self.engine.tracked.add(presence_key(who.actor.platform, who.actor.tenant, x.user_id))
+        self._check_presence(who, [x.user_id for x in added])
         parts: list[Part] = []
         if added:
             parts += [f"Added to @{c.handle}: ", *self._names(added), "."]
@@ -285,14 +288,15 @@ class CommunityAdmin:
     async def pin(
         self, who: Who, c: Community, role: Role | None, cmd: CommunityCommand, place: Place
     ) -> Message:
-        if role is None:
-            raise CommandError(f"only members of @{c.handle} can pin it", USAGE["community pin"])
+        self._owner(role, c, "pin it")
         if not place.channel:
             raise CommandError(
                 "run /community pin in the channel where it should live", USAGE["community pin"]
             )
-        view = await LiveView.create(community_id=c.id, channel=place.channel)
-        await self.engine.notifier.refresh_live_view(view)
+        if await self.engine.notifier.live_views.pin(c, place.channel):
+            return Message.of(
+                f"Moved @{c.handle}'s availability down here (the earlier one in this channel is gone)."
+            )
         return Message.of(f"Pinned @{c.handle}'s availability here; I'll keep it current.")
 
     # -- helpers ----------------------------------------------------------------------
@@ -303,6 +307,13 @@ class CommunityAdmin:
         gone = [cid for cid in contact_ids if cid not in still]
         for uid in await column_strs(Contact.filter(id__in=gone), "user_id"):
             self.engine.tracked.discard(presence_key(who.actor.platform, who.actor.tenant, uid))
+
+    def _check_presence(self, who: Who, user_ids: list[str]) -> None:
+        """New members are asked about behind the reply, so an ask a moment later finds them."""
+        if user_ids and who.actor.platform == self.engine.platform.name:
+            keys = [presence_key(who.actor.platform, who.actor.tenant, u) for u in user_ids]
+            check = PresenceCheck(self.engine.platform, self.engine.monitor)
+            self.engine.spawn(check.joined(who.actor.tenant, keys))
 
     def _owner(self, role: Role | None, c: Community, what: str) -> None:
         if role is not Role.OWNER:
@@ -319,16 +330,21 @@ class CommunityAdmin:
     async def _contacts(
         self, who: Who, refs: tuple[UserRef, ...], *, create: bool
     ) -> list[Contact]:
-        """People named in a command, all found or an error naming the first missing."""
-        found: list[Contact] = []
+        """People named in a command, all found or an error naming the first missing.
+
+        With `create`, people named by platform id who are not contacts yet are made here,
+        but only once every name is known: a rejected command leaves nothing behind.
+        """
+        slots: list[Contact | str] = []  # a contact, or the user id of one to make
+        new: dict[str, str] = {}  # user id → display name (the mention's label, if it had one)
         for ref in refs:
             contact: Contact | None
             if ref.user_id is not None:
                 contact = await self.engine.directory.contact(who.tenant_id, ref.user_id)
                 if contact is None and create:
-                    contact = await Contact.create(
-                        tenant_id=who.tenant_id, user_id=ref.user_id, display_name=ref.user_id
-                    )
+                    new.setdefault(ref.user_id, ref.name or ref.user_id)
+                    slots.append(ref.user_id)
+                    continue
             else:
                 named = await self.engine.directory.contacts_named(who.tenant_id, ref.name or "")
                 if len(named) > 1:
@@ -338,9 +354,19 @@ class CommunityAdmin:
                 raise CommandError(
                     f"I don't know @{ref.name or ref.user_id} here", USAGE["community add"]
                 )
-            if contact.id not in {x.id for x in found}:
-                found.append(contact)
-        return found
+            slots.append(contact)
+        made: dict[str, Contact] = {}
+        if new:
+            async with in_transaction(Contact._meta.default_connection):
+                for uid, name in new.items():
+                    made[uid] = await Contact.create(
+                        tenant_id=who.tenant_id, user_id=uid, display_name=name
+                    )
+        found: dict[int, Contact] = {}
+        for slot in slots:
+            contact = made[slot] if isinstance(slot, str) else slot
+            found.setdefault(contact.id, contact)
+        return list(found.values())
 
     @staticmethod
     def _names(contacts: list[Contact]) -> list[Part]:

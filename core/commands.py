@@ -40,7 +40,7 @@ USAGE = {
 COMMANDS = ("ask-available", "community", "available", "away", "busy", "hours")
 
 HANDLE_RE = re.compile(r"^[a-z0-9_-]{2,32}$")
-USER_RE = re.compile(r"^<@!?([A-Za-z0-9]+)(?:\|[^>]*)?>$|^@([A-Za-z0-9._-]{1,64})$")
+USER_RE = re.compile(r"^<@!?([A-Za-z0-9]+)(?:\|([^>]*))?>$|^@([A-Za-z0-9._-]{1,64})$")
 GROUP_RE = re.compile(r"^<group:([A-Za-z0-9]+)(?:\|[^>]*)?>$")
 DURATION_RE = re.compile(r"([0-9]+)\s*(w|d|h|m|s)")
 SMALL_NUMBER_RE = re.compile(r"[0-9]{1,3}")
@@ -68,7 +68,8 @@ class CommandError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class UserRef:
-    """A person named in a command: a platform id (`<@U1>`) or a display name (`@alice`)."""
+    """A person named in a command: a platform id (`<@U1>`, with the name Slack escapes it
+    with in `<@U1|alice>`) or a display name (`@alice`)."""
 
     user_id: str | None = None
     name: str | None = None
@@ -275,8 +276,9 @@ def _user(word: str, usage: str) -> UserRef:
     if not m:
         raise CommandError(f"“{_clip(word)}” is not a person (mention them with @)", usage)
     if m.group(1):
-        return UserRef(user_id=m.group(1))
-    return UserRef(name=m.group(2).lower())
+        label = (m.group(2) or "").strip()[:64]
+        return UserRef(user_id=m.group(1), name=label or None)
+    return UserRef(name=m.group(3).lower())
 
 
 def _availability(name: str, words: list[str]) -> SetAvailability:

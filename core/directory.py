@@ -78,6 +78,33 @@ class Directory:
             .limit(limit)
         )
 
+    async def held(self, platform: str, tenant: str, user_ids: list[str]) -> set[str]:
+        """Which of these people are contacts here (others cost nothing to look up)."""
+        tid = await self.tenant_id(platform, tenant)
+        return {
+            str(u)
+            for u in await column_strs(
+                Contact.filter(tenant_id=tid, user_id__in=user_ids), "user_id"
+            )
+        }
+
+    async def update_profiles(
+        self, platform: str, tenant: str, profiles: dict[str, tuple[str, str | None]]
+    ) -> int:
+        """Names and time zones from the platform for contacts we hold; never creates one."""
+        if not profiles:
+            return 0
+        tid = await self.tenant_id(platform, tenant)
+        changed = 0
+        for contact in await Contact.filter(tenant_id=tid, user_id__in=list(profiles)):
+            name, tz = profiles[contact.user_id]
+            name, tz = name or contact.display_name, tz or contact.tz
+            if (name, tz) != (contact.display_name, contact.tz):
+                contact.display_name, contact.tz = name, tz
+                await contact.save(update_fields=["display_name", "tz"])
+                changed += 1
+        return changed
+
     async def community(self, tenant_id: int, handle: str) -> Community | None:
         return await Community.get_or_none(tenant_id=tenant_id, handle=handle)
 

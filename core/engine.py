@@ -14,7 +14,7 @@ from collections.abc import Coroutine, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from core import mentions, replies, texts
+from core import freshness, mentions, replies, texts
 from core.admin import CommunityAdmin
 from core.clock import Clock
 from core.commands import (
@@ -274,13 +274,16 @@ class Engine:
     ) -> Message:
         """Resolve, record and start delivering; the reply says who was asked and why not others."""
         opened = await self.transitions.open(who, community, mode, wanted, text, place)
-        if not opened.deliveries:
-            return replies.nobody(community.handle, opened.resolution)
-        self.spawn(self._deliver(opened.deliveries))
-        explain = self.resolver.explainer(who.actor.tz or "UTC")
-        return replies.asked(
-            community.handle, mode, opened.resolution, explain, self.monitor.availability
-        )
+        res = opened.resolution
+        if opened.deliveries:
+            self.spawn(self._deliver(opened.deliveries))
+            explain = self.resolver.explainer(who.actor.tz or "UTC")
+            reply = replies.asked(community.handle, mode, res, explain, self.monitor.availability)
+        else:
+            reply = replies.nobody(community.handle, res)
+        if res.unchecked:
+            reply = Message((*reply.parts, freshness.note(res.unchecked)), reply.buttons)
+        return reply
 
     # -- availability -----------------------------------------------------------------
 

@@ -41,11 +41,13 @@ class Skip:
 
 @dataclass(slots=True)
 class Resolution:
-    """Targets in order, who was skipped and why, and who was not needed to decide."""
+    """Targets in order, who was skipped and why, and who was not needed to decide;
+    `unchecked` counts members left unknown because the platform's presence budget ran out."""
 
     targets: list[Member] = field(default_factory=list)
     skipped: list[Skip] = field(default_factory=list)
     rest: Sequence[Member] = ()
+    unchecked: int = 0
 
 
 _RING_KEY = attrgetter("contact_id")

@@ -137,8 +137,17 @@ class Platform(Protocol):
         """Replace a message sent earlier (a DM whose ask was taken or expired)."""
         ...
 
-    async def confirm_presence(self, tenant: str, user_ids: list[str]) -> None:
-        """Refresh these people's presence just before asking them (Slack probes; others no-op)."""
+    async def delete(self, tenant: str, ref: str) -> None:
+        """Remove a message sent earlier (a pinned view that moved elsewhere)."""
+        ...
+
+    async def check_presence(self, tenant: str, user_ids: list[str]) -> int:
+        """Ask the platform for these people's presence now, in the order given, as far as its
+        budget allows; returns n: the first n were checked (feeding the monitor), the rest not.
+
+        Slack probes within its per-workspace budget; Discord queries the gateway; the shell
+        knows everyone already. Platforms with nothing to ask return len(user_ids).
+        """
         ...
 
     async def views_changed(self, tenant: str, user_ids: set[str], community_ids: set[int]) -> None:

@@ -1,5 +1,5 @@
-"""Choosing targets: the roster in strategy order, availability from the monitor, a last check
-with the platform, and a reason for every member not chosen."""
+"""Choosing targets: the roster in strategy order, availability from the monitor, a check with
+the platform for members unknown or stale, and a reason for every member not chosen."""
 
 from __future__ import annotations
 
@@ -10,13 +10,11 @@ from core import texts
 from core.clock import Clock
 from core.directory import Directory, Roster
 from core.domain import Mode
-from core.grouping import Member, Resolution, resolve
+from core.freshness import PresenceCheck
+from core.grouping import Member, Resolution
 from core.ports import Platform
-from core.presence.availability import Availability
 from core.presence.monitor import PresenceMonitor
 from core.store.models import Community
-
-CONFIRM_ROUNDS = 3
 
 
 class Resolver:
@@ -57,25 +55,17 @@ class Resolver:
         exclude: set[int],
         tz: str,
     ) -> Resolution:
-        """Walk the roster (already in strategy order) only as far as the request needs."""
+        """Walk the roster (already in strategy order) only as far as the request needs,
+        asking the platform about members it knows nothing fresh about (core.freshness)."""
         roster = await self.roster(community, tenant)
-        explain = self.explainer(tz)
         await self.monitor.load(roster.keys())
-        res = Resolution([], [], [])
-        for _ in range(CONFIRM_ROUNDS):  # re-check candidates with the platform; re-pick if moved
-            res = resolve(
-                roster,
-                mode,
-                wanted=wanted,
-                requester_id=requester_id,
-                availability=self.monitor.availability,
-                explain=explain,
-                capacity=community.capacity,
-                exclude=exclude,
-            )
-            if mode not in (Mode.ONE, Mode.SOME) or not res.targets:
-                return res
-            await self.platform.confirm_presence(tenant, [m.user_id for m in res.targets])
-            if all(self.monitor.availability(m.key) is Availability.AVAILABLE for m in res.targets):
-                return res
-        return res
+        return await PresenceCheck(self.platform, self.monitor).resolve(
+            tenant,
+            roster,
+            mode,
+            wanted=wanted,
+            requester_id=requester_id,
+            explain=self.explainer(tz),
+            capacity=community.capacity,
+            exclude=exclude,
+        )

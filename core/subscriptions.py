@@ -8,14 +8,15 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from core import texts, views
+from core import texts
 from core.directory import presence_key
 from core.domain import NoticeKind
+from core.live_views import LiveViews
 from core.notices import notice, owe_once
-from core.ports import Actor, Mention, Message, Part
+from core.ports import Mention, Message, Part
 from core.presence.availability import Availability
 from core.presence.monitor import Change
-from core.store.models import Community, Contact, LiveView, Membership, Subscription, Tenant
+from core.store.models import Community, Contact, Membership, Subscription, Tenant
 from core.store.queries import column_strs
 
 if TYPE_CHECKING:
@@ -31,6 +32,7 @@ class Notifier:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self.live_views = LiveViews(engine)
 
     async def changed(self, changes: Sequence[Change]) -> None:
         latest: dict[str, Change] = {}
@@ -114,11 +116,7 @@ class Notifier:
             await self.engine.platform.views_changed(tenant, set(people), set(moved))
         except Exception:
             log.exception("home tabs of %s not refreshed", tenant)
-        for view in await LiveView.filter(community_id__in=list(moved)):
-            try:
-                await self.refresh_live_view(view)
-            except Exception:
-                log.exception("live view %s not refreshed", view.id)
+        self.live_views.changed(set(moved))  # debounced, in the background: never blocks this
 
     async def _first(self, sub_id: int, change: Change) -> bool:
         """Several processes may see the same platform event (shards, a prober and an event);
@@ -136,32 +134,6 @@ class Notifier:
             uid, name = names[c]
             out += [", " if i else "", Mention(uid, name)]
         return out
-
-    async def live_view(self, community: Community, tenant: str) -> Message:
-        """A community's availability as a standing message (no mentions: it must not ping)."""
-        reader = Actor(self.engine.platform.name, tenant, "", "", "UTC")
-        c = await views.card(self.engine, community, reader, limit=40)
-        lines = [f"@{c.handle} availability — {c.available} of {c.total} available"]
-        now = self.engine.clock.now()  # no ages here: a standing message would show them stale
-        lines += [
-            f"{texts.ICON[m.verdict.availability]} {m.name}: {texts.describe(m.verdict, 'UTC', now)}"
-            for m in c.members
-        ]
-        if c.total > len(c.members):
-            lines.append(f"…and {c.total - len(c.members)} more")
-        return Message.of("\n".join(lines))
-
-    async def refresh_live_view(self, view: LiveView) -> None:
-        community = await Community.get(id=view.community_id).select_related("tenant")
-        message = await self.live_view(community, community.tenant.external_id)
-        platform = self.engine.platform
-        if view.message_ref is None:
-            view.message_ref = await platform.post(
-                community.tenant.external_id, view.channel, message
-            )
-            await view.save(update_fields=["message_ref"])
-        else:
-            await platform.update(community.tenant.external_id, view.message_ref, message)
 
     async def viewers(self, tenant: str, community_ids: set[int]) -> set[str]:
         """Everyone who sees these communities' availability (members), for home tabs."""

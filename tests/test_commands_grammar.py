@@ -193,7 +193,7 @@ class TestCommunity:
             "add",
             "team",
             users=(
-                UserRef(user_id="U123"),
+                UserRef(user_id="U123", name="bob"),  # the name Slack escaped it with
                 UserRef(name="carol"),
                 UserRef(user_id="4567"),
                 UserRef(name="dave.smith"),

@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 from bots.shell.testing import Workspace
 from core.ports import Actor
-from core.store.models import Community, Delivery, Membership, Request, Subscription
+from core.store.models import Community, Contact, Delivery, Membership, Request, Subscription
 
 
 async def snapshot() -> tuple[object, ...]:
@@ -219,3 +219,13 @@ async def test_presence_is_tracked_only_while_someone_is_in_a_community(
     assert erin not in workspace.engine.tracked
     await workspace.run("/community join on-call-db", as_user="erin")
     assert erin in workspace.engine.tracked
+
+
+async def test_a_refused_add_creates_no_contacts(workspace: Workspace) -> None:
+    """Everyone named must be known before anything is written, new ids included."""
+    contacts = await Contact.all().count()
+    before = await snapshot()
+    t = await workspace.run("/community add frontend <@ghost1> <@ghost2> @nobody", as_user="alice")
+    assert "I don't know @nobody here" in t.reply()
+    assert await Contact.all().count() == contacts
+    assert await snapshot() == before

@@ -453,3 +453,32 @@ async def test_a_missing_token_is_one_line() -> None:
 
     with pytest.raises(ConfigError, match="DISCORD_TOKEN"):
         await run_discord(Settings(discord_token=None))
+
+
+FRANK = 730000000000000006  # online, never seen by the bot
+GUS = 730000000000000007  # offline: Discord sends no presence for him at all
+
+
+async def fresh_reviewers(h: Harness) -> None:
+    """@reviewers, made a second ago with two people the bot has never had presence for."""
+    h.fake.add_member(GUILD, FRANK, "frank")
+    h.fake.add_member(GUILD, GUS, "gus")
+    h.fake.set_presence(GUILD, FRANK, "online", {"desktop": "online"})  # no event dispatched
+    alice = Actor("discord", str(GUILD), str(ALICE), "alice")
+    await h.engine.command(alice, "community", "create reviewers")
+    await h.engine.command(alice, "community", f"add reviewers <@{FRANK}> <@{GUS}>")
+
+
+@pytest.mark.parametrize("mode", ["one", "all"])
+async def test_a_community_made_a_second_ago_reaches_the_online_member(
+    harness: Harness, mode: str
+) -> None:
+    h = harness
+    await fresh_reviewers(h)
+    reply = await h.command(
+        "ask-available", {"community": "reviewers", "message": "review?", "mode": mode}
+    )
+    assert f"<@{FRANK}>" in reply and "no presence seen yet" not in reply, reply
+    await h.until(lambda: h.dms(FRANK), "the DM to frank")
+    assert h.dms(GUS) == []
+    assert h.engine.monitor.availability(key(GUS)).value == "offline"

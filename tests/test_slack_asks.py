@@ -9,11 +9,12 @@ __all__ = ["world"]
 
 
 async def community(w: World) -> None:
-    """alice owns @frontend with bob, carol and dave, all probed active."""
+    """alice owns @frontend with bob, carol and dave, all probed active as they joined."""
     assert "Created @frontend" in await w.command(ALICE, "/community", "create frontend Reviewers")
     added = await w.command(ALICE, "/community", f"add frontend <@{BOB}|bob> <@{CAROL}> <@{DAVE}>")
     assert "Added to @frontend" in added
-    assert await w.prober.step() == 4
+    assert len(w.slack.calls_to("users.getPresence")) == 4
+    assert await w.prober.step() == 0  # nothing due: probed just now
 
 
 def asked(w: World) -> list[str]:

@@ -76,6 +76,7 @@ class GroupcastBot(discord.Client):
         self.settings = settings
         self.message_content = message_content
         self.platform = DiscordPlatform(self.http)
+        self.platform.querier = self.query_presences
         self.tree = app_commands.CommandTree(self)
         self._engine: Engine | None = None
         self._primed: set[str] = set()
@@ -125,33 +126,47 @@ class GroupcastBot(discord.Client):
 
     async def prime(self, guild_id: int) -> None:
         """Fetch the current presence of community members not seen yet (op 8, by id, uncached)."""
-        guild = self.get_guild(guild_id)
-        if guild is None or self._engine is None:
+        if self._engine is None:
             return
         prefix = presence_key(NAME, str(guild_id), "")
         wanted = sorted(
-            k for k in self._engine.tracked if k.startswith(prefix) and k not in self._primed
+            k[len(prefix) :]
+            for k in self._engine.tracked
+            if k.startswith(prefix) and k not in self._primed
         )
-        for i in range(0, len(wanted), QUERY_BATCH):
-            batch = wanted[i : i + QUERY_BATCH]
-            self._primed.update(batch)
-            ids = [int(k[len(prefix) :]) for k in batch if k[len(prefix) :].isdigit()]
-            if not ids:
+        await self.query_presences(str(guild_id), wanted)
+
+    async def query_presences(self, tenant: str, user_ids: list[str]) -> int:
+        """Ask the gateway for these members' presence (op 8 with presences, 100 ids a
+        request, nothing cached); a member the answer carries no presence for is offline.
+        Returns how many were asked about (the core's `check_presence`)."""
+        guild = self.get_guild(int(tenant)) if tenant.isdigit() else None
+        if guild is None or self._engine is None:
+            return 0
+        prefix = presence_key(NAME, tenant, "")
+        asked = 0
+        for i in range(0, len(user_ids), QUERY_BATCH):
+            batch = [u for u in user_ids[i : i + QUERY_BATCH] if u.isdigit()]
+            keys = [prefix + u for u in batch]
+            self._primed.update(keys)
+            if not batch:
                 continue
             try:
                 members = await guild.query_members(
-                    user_ids=ids, limit=len(ids), presences=True, cache=False
+                    user_ids=[int(u) for u in batch], limit=len(batch), presences=True, cache=False
                 )
             except (TimeoutError, discord.ClientException) as exc:
-                log.warning("could not fetch presence for %d members: %s", len(ids), exc)
-                self._primed.difference_update(batch)
-                continue
+                log.warning("could not fetch presence for %d members: %s", len(batch), exc)
+                self._primed.difference_update(keys)
+                break
+            asked += len(batch)
             for m in members:
                 state = native_state(
                     m.raw_status,
                     (m.client_status.desktop, m.client_status.mobile, m.client_status.web),
                 )
                 self._engine.monitor.native(prefix + str(m.id), state)
+        return asked
 
     # -- messages ---------------------------------------------------------------------
 

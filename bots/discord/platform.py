@@ -46,6 +46,7 @@ STYLES = {
 }
 
 Sleep = Callable[[float], Awaitable[None]]
+Querier = Callable[[str, list[str]], Awaitable[int]]
 
 
 class Pacer:
@@ -133,6 +134,7 @@ class DiscordPlatform:
         self.dm_pacer = dm_pacer or Pacer(2.0, 5)
         self.send_pacer = send_pacer or Pacer(5.0, 10)
         self._dm_channels: dict[str, str] = {}
+        self.querier: Querier | None = None  # wired by the bot: presence by id over the gateway
 
     # -- the port ---------------------------------------------------------------------
 
@@ -186,9 +188,16 @@ class DiscordPlatform:
             last = i == len(more) - 1
             await self._post(channel, piece, allowed, view_for(message, tenant) if last else None)
 
-    async def confirm_presence(self, tenant: str, user_ids: list[str]) -> None:
-        """Presence is pushed over the gateway; nothing to ask for."""
-        return
+    async def check_presence(self, tenant: str, user_ids: list[str]) -> int:
+        """Presence is pushed over the gateway, but not for someone who was never in a
+        community when the guild arrived: the bot asks the gateway (op 8) for those."""
+        if self.querier is None or not user_ids:
+            return len(user_ids)
+        return await self.querier(tenant, user_ids)
+
+    async def delete(self, tenant: str, ref: str) -> None:
+        channel, _, message_id = ref.partition(":")
+        await self._call(lambda: self.http.delete_message(channel, message_id))
 
     async def views_changed(self, tenant: str, user_ids: set[str], community_ids: set[int]) -> None:
         """No home tabs on Discord; pinned views are refreshed by the core through `update`."""

@@ -128,8 +128,13 @@ class ShellPlatform:
         kind = "channel" if to.startswith("#") else "edit"
         self.emit(Outbound(to, kind, message.plain(), [], ref))
 
-    async def confirm_presence(self, tenant: str, user_ids: list[str]) -> None:
-        return None
+    async def delete(self, tenant: str, ref: str) -> None:
+        """The shell keeps no history to delete from: shown as an edit that empties the message."""
+        await self.update(tenant, ref, Message.of("(removed)"))
+
+    async def check_presence(self, tenant: str, user_ids: list[str]) -> int:
+        """Simulated people's presence is set with `:presence`; there is nothing to ask."""
+        return len(user_ids)
 
     async def views_changed(self, tenant: str, user_ids: set[str], community_ids: set[int]) -> None:
         return None

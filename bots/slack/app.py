@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
@@ -16,6 +15,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bots.slack import render
 from bots.slack.home import HOME_ACTIONS, JOIN_ACTION, home_view
+from bots.slack.people import People
 from bots.slack.platform import SlackPlatform
 from bots.slack.prober import dnd_signal
 from core.engine import Engine
@@ -40,7 +40,7 @@ class SlackBot:
         self.platform = platform
         # Shared by every process on the database (or Redis), and kept across restarts.
         self.events = events if events is not None else DbInboundEvents(engine.clock)
-        self._profiles: OrderedDict[tuple[str, str], tuple[str, str | None]] = OrderedDict()
+        self.people = People(platform.call)
         self._open: set[asyncio.Future[None]] = set()
         platform.publish_home = self.publish_home
         platform.viewers = engine.notifier.viewers
@@ -61,7 +61,7 @@ class SlackBot:
         text = str(event.get("text", ""))
         channel, ts = str(event["channel"]), str(event["ts"])
         thread = str(event.get("thread_ts") or ts)
-        actor = await self.actor(team, user)
+        actor = self.actor(team, user)
         place = Place(channel, thread, await self.permalink(channel, ts))
         return await self.engine.message(actor, render.decode(text), place)  # groups: tokens
 
@@ -96,33 +96,40 @@ class SlackBot:
 
     # -- translation helpers ----------------------------------------------------------
 
-    async def profile(self, team: str, user_id: str, fallback: str = "") -> tuple[str, str | None]:
-        """Display name and time zone from users.info, cached; the payload's name if that fails."""
-        key = (team, user_id)
-        if key in self._profiles:
-            return self._profiles[key]
-        name, tz = fallback or user_id, None
-        try:
-            resp = await self.platform.call("users.info", user=user_id)
-            user = resp.get("user") or {}
-            prof = user.get("profile") or {}
-            name = prof.get("display_name") or user.get("real_name") or user.get("name") or name
-            tz = user.get("tz") or None
-            self._profiles[key] = (str(name), tz)
-            while len(self._profiles) > 10_000:
-                self._profiles.popitem(last=False)
-        except DeliveryFailed as exc:
-            log.info("users.info %s: %s", user_id, exc.reason)
-        return str(name), tz
+    def actor(self, team: str, user_id: str, fallback: str = "") -> Actor:
+        """Who is acting, from the cached workspace table or the payload: never a call.
 
-    async def actor(self, team: str, user_id: str, fallback: str = "") -> Actor:
-        name, tz = await self.profile(team, user_id, fallback)
-        return Actor("slack", team, user_id, name, tz)
+        Someone the table does not know yet is filled in behind the reply (`behind`).
+        """
+        known = self.people.known(team, user_id)
+        if known is None:
+            return Actor("slack", team, user_id, fallback, None)
+        return Actor("slack", team, user_id, known.name, known.tz)
 
-    async def introduce(self, team: str, text: str) -> None:
-        """People named as `<@U…>` get their Slack display name in the directory."""
-        for uid in dict.fromkeys(USER_REF_RE.findall(text)):
-            await self.engine.directory.who(await self.actor(team, uid))
+    def behind(self, team: str, user_ids: list[str]) -> None:
+        """After the reply: fill in the profiles of these people, if the directory holds them."""
+        if user_ids:
+            self.engine.spawn(self.fill(team, list(dict.fromkeys(user_ids))))
+
+    async def fill(self, team: str, user_ids: list[str]) -> int:
+        """Names and time zones for contacts we hold: users.list once per workspace and TTL,
+        users.info only for someone the listing missed. People a rejected command named
+        are not contacts, so they cost nothing."""
+        held = await self.engine.directory.held("slack", team, user_ids)
+        profiles: dict[str, tuple[str, str | None]] = {}
+        for uid in user_ids:
+            if uid in held:
+                got = await self.people.lookup(team, uid)
+                if got is not None:
+                    profiles[uid] = (got.name, got.tz)
+        return await self.engine.directory.update_profiles("slack", team, profiles)
+
+    async def user_changed(self, team: str, user: dict[str, Any]) -> None:
+        """A profile changed: the cached table takes it, and so does a community member's contact."""
+        got = self.people.changed(team, user)
+        uid = str(user.get("id") or "")
+        if got is not None and self.engine.notifier.key(team, uid) in self.engine.tracked:
+            await self.engine.directory.update_profiles("slack", team, {uid: (got.name, got.tz)})
 
     def observe(self, team: str, user_id: str, signal: Signal) -> None:
         """A presence signal, only for people some community tracks (memory stays small)."""
@@ -150,7 +157,7 @@ class SlackBot:
                 await respond(response_type="ephemeral", replace_original=False, **args)
 
     async def publish_home(self, team: str, user_id: str) -> None:
-        actor = await self.actor(team, user_id)
+        actor = self.actor(team, user_id)
         view = await home_view(self.engine, actor)
         await self.platform.call("views.publish", user_id=user_id, view=view.to_dict())
 
@@ -225,11 +232,12 @@ def build_app(bot: SlackBot, client: AsyncWebClient, signing_secret: str) -> Asy
                     command["user_id"],
                     command.get("channel_id"),
                 )
-                actor = await bot.actor(team, user, command.get("user_name", ""))
+                actor = bot.actor(team, user, command.get("user_name", ""))
                 text = render.decode(command.get("text", ""))
-                await bot.introduce(team, text)
                 answer = await engine.command(actor, name, text, Place(channel, None, None))
                 await bot.reply(team, channel, user, answer, respond)
+                named = USER_REF_RE.findall(text)
+                bot.behind(team, named if actor.tz else [user, *named])
                 if user in bot.platform.recent_home_viewers(team):
                     await bot.publish_home(team, user)
 
@@ -294,6 +302,8 @@ def build_app(bot: SlackBot, client: AsyncWebClient, signing_secret: str) -> Asy
             user = event.get("user") or {}
             profile = user.get("profile") or {}
             team = str(body.get("team_id", ""))
+            if event.get("type") == "user_change":
+                await bot.user_changed(team, user)
             if event.get("type") == "user_huddle_changed":
                 signal: Signal = Huddle(profile.get("huddle_state") == "in_a_huddle")
             else:
@@ -312,7 +322,7 @@ def build_app(bot: SlackBot, client: AsyncWebClient, signing_secret: str) -> Asy
         """Who pressed a button, in which workspace: the one reading of an interactivity payload."""
         team = str((body.get("team") or {}).get("id", ""))
         user = body.get("user") or {}
-        return team, await bot.actor(team, str(user.get("id", "")), str(user.get("name", "")))
+        return team, bot.actor(team, str(user.get("id", "")), str(user.get("name", "")))
 
     async def on_answer(
         ack: AsyncAck,

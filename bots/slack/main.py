@@ -72,7 +72,7 @@ def wire(
         ttl=settings.presence_stale_seconds,
         per_minute=per_minute,
     )
-    platform.probe = prober.probe
+    platform.checker = prober.check
     return prober
 
 

@@ -27,12 +27,14 @@ Monotonic = Callable[[], float]
 DEFAULT_RATES: dict[str, tuple[float, float]] = {
     "chat.postMessage": (5.0, 10.0),  # workspace-wide budget for posts; configurable
     "chat.update": (50 / 60, 10.0),  # Tier 3
+    "chat.delete": (50 / 60, 10.0),  # Tier 3
     "conversations.open": (50 / 60, 20.0),  # Tier 3; results are cached per user
     "conversations.history": (50 / 60, 20.0),  # Tier 3; only after an ambiguous post
     "conversations.replies": (50 / 60, 20.0),  # Tier 3; likewise, for thread replies
     "chat.postEphemeral": (100 / 60, 20.0),  # Tier 4
     "views.publish": (100 / 60, 20.0),  # Tier 4
     "users.info": (100 / 60, 20.0),  # Tier 4
+    "users.list": (20 / 60, 3.0),  # Tier 2; paged, 200 people a page
     "users.getPresence": (50 / 60, 5.0),  # Tier 3; the prober budgets below this anyway
     "dnd.teamInfo": (20 / 60, 2.0),  # Tier 2
     "chat.getPermalink": (100 / 60, 20.0),

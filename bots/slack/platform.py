@@ -43,7 +43,14 @@ PERMANENT_ERRORS = frozenset(
 
 # Slack accepts JSON bodies for write methods; read methods take form fields.
 JSON_METHODS = frozenset(
-    {"chat.postMessage", "chat.update", "chat.postEphemeral", "views.publish", "conversations.open"}
+    {
+        "chat.postMessage",
+        "chat.update",
+        "chat.delete",
+        "chat.postEphemeral",
+        "views.publish",
+        "conversations.open",
+    }
 )
 
 # A keyed post carries the key in its message metadata, so after an ambiguous failure (or when
@@ -52,7 +59,7 @@ METADATA_EVENT = "groupcast_send"
 HISTORY_LIMIT = 50  # recent messages searched for a keyed post; one page, newest first
 
 PublishHome = Callable[[str, str], Awaitable[None]]
-Probe = Callable[[str, list[str]], Awaitable[object]]
+Check = Callable[[str, list[str]], Awaitable[int]]
 Viewers = Callable[[str, set[int]], Awaitable[set[str]]]
 
 
@@ -80,7 +87,7 @@ class SlackPlatform:
         self.pacer = pacer
         self._dms = _Lru(cache_size)
         # Wired after the engine exists (bootstrap builds the engine from this platform).
-        self.probe: Probe | None = None
+        self.checker: Check | None = None
         self.publish_home: PublishHome | None = None
         self.viewers: Viewers | None = None
         self.home_seen: OrderedDict[tuple[str, str], float] = OrderedDict()
@@ -270,9 +277,17 @@ class SlackPlatform:
         for args in render.payloads(message):
             await self.call("chat.postEphemeral", channel=channel, user=user_id, **args)
 
-    async def confirm_presence(self, tenant: str, user_ids: list[str]) -> None:
-        if self.probe is not None and user_ids:
-            await self.probe(tenant, user_ids)
+    async def check_presence(self, tenant: str, user_ids: list[str]) -> int:
+        """Probed within the workspace's presence budget (bots.slack.prober); 0 if none is wired."""
+        if self.checker is None or not user_ids:
+            return 0
+        return await self.checker(tenant, user_ids)
+
+    async def delete(self, tenant: str, ref: str) -> None:
+        channel, _, ts = ref.partition(":")
+        if not ts:
+            raise DeliveryFailed(f"not a Slack message reference: {ref}", permanent=True)
+        await self.call("chat.delete", channel=channel, ts=ts)
 
     async def views_changed(self, tenant: str, user_ids: set[str], community_ids: set[int]) -> None:
         """Republish the home tabs of people who looked at theirs lately and can see a change."""

@@ -2,8 +2,9 @@
 
 users.getPresence answers one person a call (Tier 3, about 50 a minute per workspace);
 dnd.teamInfo answers up to 50 people a call (Tier 2). The prober spends a per-workspace
-budget that refills with the clock; `confirm` spends from the same budget just before a
-delivery, so the two never add up to more than Slack allows.
+budget that refills with the clock; `check` (the core asking about unknown members at ask
+time and when they join) spends from the same budget, so the two never add up to more than
+Slack allows. The background rounds leave a reserve, so an ask always finds some budget.
 """
 
 from __future__ import annotations
@@ -51,6 +52,7 @@ class Prober:
         *,
         ttl: float,
         per_minute: float = 50.0,
+        reserve: float = 0.2,
     ) -> None:
         self.platform = platform
         self.clock = clock
@@ -58,6 +60,7 @@ class Prober:
         self.observe = observe
         self.ttl = ttl
         self.per_minute = per_minute
+        self.reserve = per_minute * reserve  # calls the background rounds leave for asks
         self._budgets: dict[str, _Budget] = {}
         self._probed: dict[str, float] = {}
 
@@ -92,17 +95,25 @@ class Prober:
                 for u in users
                 if now - self._probed.get(self._key(tenant, u), 0.0) >= self.ttl / 2
             ]
-            take = due[: int(budget.tokens)]
+            take = due[: max(0, int(budget.tokens - self.reserve))]
             if take:
                 done += await self.probe(tenant, take)
         return done
+
+    async def check(self, tenant: str, user_ids: list[str]) -> int:
+        """The core asks about these people, most wanted first: probe as many as the budget
+        allows now (never beyond it) and say how many that was."""
+        take = user_ids[: max(0, int(self._budget(tenant).tokens))]
+        if take:
+            await self.probe(tenant, take)
+        return len(take)
 
     async def probe(self, tenant: str, user_ids: list[str]) -> int:
         """users.getPresence for each person and dnd.teamInfo in batches; feeds the monitor."""
         budget = self._budget(tenant)
         done = 0
         for uid in user_ids:
-            budget.tokens -= 1  # may go negative for a confirm: the prober then waits it out
+            budget.tokens -= 1
             try:
                 resp = await self.platform.call("users.getPresence", user=uid)
             except DeliveryFailed as exc:

@@ -266,7 +266,7 @@ class Resolution(Model):
 
 
 class LiveView(Model):
-    """A message kept current with a community's availability (Discord's pinned view)."""
+    """A message kept current with a community's availability: one per community and channel."""
 
     id = fields.IntField(primary_key=True)
     community: fields.ForeignKeyRelation[Community] = fields.ForeignKeyField(
@@ -278,6 +278,7 @@ class LiveView(Model):
 
     class Meta:
         table = "live_view"
+        unique_together = (("community", "channel"),)
 
 
 class InboundEvent(Model):

@@ -144,12 +144,14 @@ class SlackStandin:
             "conversations.open": self._conversations_open,
             "chat.postMessage": self._chat_post_message,
             "chat.update": self._chat_update,
+            "chat.delete": self._chat_delete,
             "chat.postEphemeral": self._chat_post_ephemeral,
             "chat.getPermalink": self._chat_get_permalink,
             "conversations.history": self._conversations_history,
             "conversations.replies": self._conversations_replies,
             "views.publish": self._views_publish,
             "users.info": self._users_info,
+            "users.list": self._users_list,
             "users.getPresence": self._users_get_presence,
             "dnd.info": self._dnd_info,
             "dnd.teamInfo": self._dnd_team_info,
@@ -684,6 +686,17 @@ class SlackStandin:
             "message": message,
         }
 
+    def _chat_delete(self, args: JSONDict, token: str | None) -> JSONDict:
+        """docs.slack.dev/reference/methods/chat.delete: channel and ts of the deleted message."""
+        channel = self._resolve_channel(args.get("channel"))
+        if channel is None:
+            return {"ok": False, "error": "channel_not_found"}
+        ts = args.get("ts")
+        if not isinstance(ts, str) or (channel, ts) not in self.messages:
+            return {"ok": False, "error": "message_not_found"}
+        del self.messages[(channel, ts)]
+        return {"ok": True, "channel": channel, "ts": ts}
+
     def _chat_post_ephemeral(self, args: JSONDict, token: str | None) -> JSONDict:
         """docs.slack.dev/reference/methods/chat.postEphemeral: answers ``message_ts``."""
         channel = self._resolve_channel(args.get("channel"))
@@ -776,6 +789,29 @@ class SlackStandin:
         if str(args.get("include_locale", "")).lower() in ("1", "true"):
             user["locale"] = "en-US"
         return {"ok": True, "user": user}
+
+    def _users_list(self, args: JSONDict, token: str | None) -> JSONDict:
+        """docs.slack.dev/reference/methods/users.list: ``members`` a page at a time, with
+        ``response_metadata.next_cursor`` (empty on the last page); ``limit`` defaults to 0,
+        which Slack treats as "as many as it likes" (here: 100), capped at 1000."""
+        raw_limit = str(args.get("limit") or "0")
+        limit = int(raw_limit) if raw_limit.isdigit() else 0
+        limit = min(limit or 100, 1000)
+        cursor = str(args.get("cursor") or "")
+        ids = sorted(self.users)
+        start = 0
+        if cursor:
+            if not cursor.startswith("next:") or not cursor[5:].isdigit():
+                return {"ok": False, "error": "invalid_cursor"}
+            start = int(cursor[5:])
+        page = ids[start : start + limit]
+        more = start + limit < len(ids)
+        return {
+            "ok": True,
+            "members": [self._user_object(self.users[u]) for u in page],
+            "cache_ts": int(time.time()),
+            "response_metadata": {"next_cursor": f"next:{start + limit}" if more else ""},
+        }
 
     def _users_get_presence(self, args: JSONDict, token: str | None) -> JSONDict:
         """docs.slack.dev/reference/methods/users.getPresence: other users get presence only."""
