@@ -43,10 +43,15 @@ class LiveViews:
         self._dirty: set[int] = set()
         self._running = False
 
-    def changed(self, community_ids: set[int]) -> None:
-        """Availability in these communities moved: refresh their views soon, in the background."""
+    async def changed(self, community_ids: set[int]) -> None:
+        """Availability in these communities moved: refresh their views soon, in the background.
+
+        Most communities have no live view: they cost one indexed query and no task.
+        """
+        if not community_ids or not await LiveView.exists(community_id__in=sorted(community_ids)):
+            return
         self._dirty |= community_ids
-        if community_ids and not self._running:
+        if not self._running:
             self._running = True
             self.engine.spawn(self._refresher())
 

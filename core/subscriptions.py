@@ -116,7 +116,7 @@ class Notifier:
             await self.engine.platform.views_changed(tenant, set(people), set(moved))
         except Exception:
             log.exception("home tabs of %s not refreshed", tenant)
-        self.live_views.changed(set(moved))  # debounced, in the background: never blocks this
+        await self.live_views.changed(set(moved))  # debounced, in the background: never blocks this
 
     async def _first(self, sub_id: int, change: Change) -> bool:
         """Several processes may see the same platform event (shards, a prober and an event);
