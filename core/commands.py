@@ -9,11 +9,11 @@ from zoneinfo import available_timezones
 from core.domain import Mode, Strategy
 from core.presence.availability import Availability
 
-# The longest ask passed on, in neutral characters: Slack recommends at most 4,000 in a
-# message and Discord lets a (Nitro) user type 4,000, and the ask DM (requester, community,
-# text, buttons) then always fits one message on each platform, split over sections
-# (Slack) or content and an embed (Discord).
-MAX_MESSAGE = 4000
+# The longest ask passed on, in neutral characters: a page of text. The ask DM carries it
+# whole, split over sections on Slack (3,000 each, well inside 40,000 a message) and over
+# content, embeds and follow-on messages on Discord (buttons on the last); longer is
+# refused on every path with this number in the reply.
+MAX_MESSAGE = 10_000
 MAX_DURATION = 90 * 86400
 
 USAGE = {

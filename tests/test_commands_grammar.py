@@ -112,8 +112,8 @@ class TestAsk:
             ("team --all --all hi", r"not several"),
             ("team --count 2 --everyone hi", r"not several"),
             (
-                "team " + "x" * 4001,
-                r"the message is too long: 4,001 characters, and an ask holds at most 4,000",
+                "team " + "x" * 10_001,
+                r"the message is too long: 10,001 characters, and an ask holds at most 10,000",
             ),
         ],
     )

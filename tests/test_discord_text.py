@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from core.commands import MAX_MESSAGE
 from core.store.models import Contact, Delivery, Membership, Request
 from tests.standins.discord_api import Call
 from tests.test_discord_bot import ALICE, BOB, CAROL, CHANNEL, DAVE, GUILD, Harness, harness
@@ -49,21 +50,24 @@ async def test_an_ask_at_the_limit_is_delivered_whole_and_one_more_is_refused(
 ) -> None:
     h = harness
     await h.presence(BOB, "online")
-    text = ("lorem ipsum dolor " * 300)[:3999] + "!"
+    text = ("lorem ipsum dolor " * 600)[: MAX_MESSAGE - 1] + "!"
     reply = await h.command("ask-available", {"community": "frontend", "message": text})
     assert reply.startswith(f"@frontend: Asked <@{BOB}>"), reply
-    (dm,) = await h.until(lambda: h.dms(BOB), "the DM to bob")
-    assert len(dm.json["content"]) <= 2000 and dm.json["embeds"]
     link = f"https://discord.com/channels/{GUILD}/{CHANNEL}"
-    assert whole(dm) == f"<@{ALICE}> asks @frontend: {text}\n{link}"
-    assert dm.json["components"], "the buttons ride on the message"
+    expected = f"<@{ALICE}> asks @frontend: {text}\n{link}"
+    dms = await h.until(
+        lambda: (got := h.dms(BOB)) and "".join(map(whole, got)) == expected and got,
+        "the whole ask in bob's DMs",
+    )
+    assert all(len(dm.json.get("content") or "") <= 2000 for dm in dms)
+    assert dms[-1].json["components"], "the buttons ride on the last message"
 
     refused = await h.command("ask-available", {"community": "frontend", "message": text + "x"})
-    assert "4,001 characters" in refused and "at most 4,000" in refused
+    assert "10,001 characters" in refused and "at most 10,000" in refused
     message = h.fake.message_create(GUILD, CHANNEL, ALICE, f"@frontend {text}")
     await h.fake.dispatch("MESSAGE_CREATE", message)
     (answer,) = await h.until(lambda: channel_replies(h), "the refusal")
-    assert "Not sent" in answer.json["content"] and "at most 4,000" in answer.json["content"]
+    assert "Not sent" in answer.json["content"] and "at most 10,000" in answer.json["content"]
     assert await Request.all().count() == 1
     assert await Delivery.all().count() == 1
 

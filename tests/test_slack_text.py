@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from core.commands import MAX_MESSAGE
 from core.store.models import Community, Contact, Delivery, Membership, Request
 from tests.slack_fixtures import ALICE, BOB, CAROL, CHANNEL, DAVE, World, world
 from tests.standins import slack_payloads as sp
@@ -71,20 +72,20 @@ async def test_an_ask_at_the_limit_is_delivered_whole_and_one_more_is_refused(
     world: World,
 ) -> None:
     await community(world)
-    text = ("lorem ipsum & dolor " * 200)[:3999] + "!"
+    text = ("lorem ipsum & dolor " * 600)[: MAX_MESSAGE - 1] + "!"
     answer = await world.command(ALICE, "/ask-available", f"frontend {text}")
     assert "Asked" in answer
     (dm,) = ask_dms(world)
     parts = sections(dm)
-    assert len(parts) >= 2 and all(len(p) <= 3000 for p in parts)
+    assert len(parts) >= 4 and all(len(p) <= 3000 for p in parts)
     assert "".join(parts) == f"<@{ALICE}> asks @frontend: " + text.replace("&", "&amp;")
     assert dm["blocks"][-1]["type"] == "actions"
 
     too_long = await world.command(ALICE, "/ask-available", f"frontend {text}x")
-    assert "4,001 characters" in too_long and "at most 4,000" in too_long
-    await world.event(sp.message_event(CHANNEL, ALICE, f"@frontend {text[:3990]} {'y' * 20}"))
+    assert "10,001 characters" in too_long and "at most 10,000" in too_long
+    await world.event(sp.message_event(CHANNEL, ALICE, f"@frontend {text[:9990]} {'y' * 20}"))
     (reply,) = [m for m in world.channel_posts() if "Not sent" in m["text"]]
-    assert "at most 4,000" in reply["text"]
+    assert "at most 10,000" in reply["text"]
     assert await Request.all().count() == 1
     assert await Delivery.all().count() == 1
 

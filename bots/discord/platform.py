@@ -243,9 +243,15 @@ class DiscordPlatform:
             last = i == len(parts) - 1
             view = view_for(message, tenant) if last else None
             nonce = key if key is None or len(parts) == 1 else f"{key}.{i}"
-            ref = await self._post(
-                channel, piece, allowed, view, reference if i == 0 else None, nonce
+            named = set(re.findall(r"<@(\d+)>", piece.content))  # pings only land in content
+            users = allowed.users if isinstance(allowed.users, list) else []
+            mine = discord.AllowedMentions(
+                everyone=False,
+                roles=False,
+                users=[u for u in users if str(u.id) in named],
+                replied_user=False,
             )
+            ref = await self._post(channel, piece, mine, view, reference if i == 0 else None, nonce)
         return ref
 
     async def _post(
