@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
-from core import texts
+from core import escalation, texts
 from core.clock import Clock, to_datetime
 from core.directory import Who
 from core.domain import OPEN_DELIVERY, DeliveryState, Mode, NoticeKind, NoticeState, RequestState
@@ -86,6 +86,7 @@ class Transitions:
             community, who.actor.tenant, who.contact_id, mode, wanted, set(), who.actor.tz or "UTC"
         )
         now = self.clock.now()
+        step_at = escalation.first_due(community, mode, bool(res.targets), now)
         async with in_transaction(Request._meta.default_connection):
             request = await Request.create(
                 tenant_id=who.tenant_id,
@@ -98,12 +99,14 @@ class Transitions:
                 origin_channel=place.channel,
                 origin_thread=place.thread,
                 origin_link=place.link,
-                state=RequestState.OPEN if res.targets else RequestState.EXHAUSTED,
-                closed_at=None if res.targets else to_datetime(now),
+                state=RequestState.OPEN if res.targets or step_at else RequestState.EXHAUSTED,
+                closed_at=None if res.targets or step_at else to_datetime(now),
+                next_step_at=None if step_at is None else to_datetime(step_at),
+                created_at=to_datetime(now),  # the engine's clock, which stats and audits read
             )
-            await self._audit(request.id, community, res, now)
-            ids = await self._record(request, community, res.targets, now)
-            if not res.targets:  # told in the command's own reply: recorded as told once
+            await self.audit(request.id, community, res, now)
+            ids = await self.record(request, community, res.targets, now)
+            if not res.targets and step_at is None:  # told in the reply: recorded as told once
                 row = notice(
                     f"outcome:{request.id}",
                     who.actor.platform,
@@ -122,7 +125,7 @@ class Transitions:
         crash_point("ask.after-commit")
         return Opened(request, res, ids)
 
-    async def _record(
+    async def record(
         self, request: Request, community: Community, targets: list[Member], now: float
     ) -> list[int]:
         """Pending deliveries for targets, and the fairness counters a directed ask moves."""
@@ -155,13 +158,14 @@ class Transitions:
             )
         )
 
-    async def _audit(
-        self, request_id: int, community: Community, res: Resolution, now: float
+    async def audit(
+        self, request_id: int, community: Community, res: Resolution, now: float, note: str = ""
     ) -> None:
         await ResolutionAudit.create(
             request_id=request_id,
             created_at=to_datetime(now),
             strategy=community.strategy.value,
+            note=(note or f"@{community.handle}")[:128],
             chosen=[m.contact_id for m in res.targets],
             skipped=[[s.member.contact_id, s.reason] for s in res.skipped[:200]],
         )
@@ -236,6 +240,8 @@ class Transitions:
                 request.requester.tz,
             )
         close = plan.close or (plan.close_if_none if plan.more and not res.targets else None)
+        widen = close is RequestState.EXHAUSTED and escalation.has_next(request)
+        close = None if widen else close  # nobody left here: the next step is due now
         now = self.clock.now()
         async with in_transaction(Request._meta.default_connection):
             q = Delivery.filter(id=did, state=d.state)
@@ -251,6 +257,8 @@ class Transitions:
             bump: dict[str, object] = {"version": F("version") + 1}
             if close is not None:
                 bump.update(state=close, closed_at=to_datetime(now))
+            if widen:
+                bump.update(next_step_at=to_datetime(now))
             if not await Request.filter(id=request.id, version=request.version).update(**bump):
                 raise _Raced
             if event is Event.ACCEPT:
@@ -258,8 +266,8 @@ class Transitions:
                     community_id=request.community_id, contact_id=d.target_id
                 ).update(accepts=F("accepts") + 1, last_accepted_at=to_datetime(now))
             if res.targets:
-                await self._audit(request.id, request.community, res, now)
-                await self._record(request, request.community, res.targets, now)
+                await self.audit(request.id, request.community, res, now, f"after {event.value}")
+                await self.record(request, request.community, res.targets, now)
             for row in await self._owed(request, d, new, event, res, close, now):
                 await row.save()
             crash_point(f"{event.value}.before-commit")
@@ -298,7 +306,7 @@ class Transitions:
             message = texts.just(person, reason)
         if message is not None:
             key = f"outcome:{request.id}" if close else f"tell:{d.id}:{event.value}"
-            rows.append(self._tell(request, key, message, now, outcome=close is not None))
+            rows.append(self.tell(request, key, message, now, outcome=close is not None))
         return rows
 
     async def _withdraw(self, request: Request, taker: Mention, now: float) -> list[Notice]:
@@ -323,7 +331,7 @@ class Transitions:
         ]
         return texts.ran_its_course(handle, outcomes)
 
-    def _tell(
+    def tell(
         self, request: Request, key: str, message: Message, now: float, *, outcome: bool
     ) -> Notice:
         """To the requester: back in the thread of a channel mention, else by DM."""
