@@ -45,7 +45,7 @@ class Stats:
 def _epoch(postgres: bool, column: str) -> str:
     if postgres:
         return f"EXTRACT(EPOCH FROM {column})::float8"
-    return f"((julianday({column}) - 2440587.5) * 86400.0)"
+    return f"ROUND((julianday({column}) - 2440587.5) * 86400.0, 3)"  # to the millisecond
 
 
 # Medians are portable window functions (SQLite 3.25+ and PostgreSQL alike): the middle row,
@@ -175,6 +175,12 @@ def render_stats(s: Stats) -> str:
     return "\n".join(lines)
 
 
+async def summary(community_id: int, now: float, days: int = 30) -> str:
+    """One line for a community's card (the Slack home tab): asks, answered, fairness."""
+    community = await Community.get(id=community_id)
+    return render_stats(await stats(community, days, now)).splitlines()[0]
+
+
 # -- why -------------------------------------------------------------------------------
 
 _MOVE = {
@@ -235,15 +241,16 @@ async def _story(request: Request, tz: str) -> str:
     for i, a in enumerate(audits):
         chosen = ", ".join(name(c) for c in a.chosen) or "nobody"
         what = "First pick" if i == 0 else f"Then ({a.note or 'more'})"
+        order = -1 if i == 0 else 1  # a re-pick follows the move that prompted it
         text = f"{what}, {a.strategy} order: asked {chosen}."
         skipped = [f"{name(s[0])} ({s[1]})" for s in a.skipped]
         if skipped:
             text += " Skipped: " + "; ".join(skipped[:20])
             text += f" and {len(skipped) - 20} more." if len(skipped) > 20 else "."
-        events.append((a.created_at.timestamp(), 0, text))
+        events.append((a.created_at.timestamp(), order, text))
     for d in deliveries:
         if d.state in _MOVE and d.answered_at is not None:
-            events.append((d.answered_at.timestamp(), 1, f"{name(d.target_id)} {_MOVE[d.state]}."))
+            events.append((d.answered_at.timestamp(), 0, f"{name(d.target_id)} {_MOVE[d.state]}."))
         elif d.state in OPEN_DELIVERY:
             lines_open = f"{name(d.target_id)} has not answered yet."
             events.append((float("inf"), 2, lines_open))
