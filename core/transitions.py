@@ -290,7 +290,7 @@ class Transitions:
             rows.append(self._edit(request, d, d.message_ref, CLOSED_NOTE[new], now))
         person = Mention(d.target.user_id, d.target.display_name)
         if close is not None:
-            rows += await self._withdraw(request, person, now)
+            rows += await self.withdraw(request, person, now)
         handle, reason = request.community.handle, texts.why(event.value, self.ask_timeout)
         message: Message | None
         if event is Event.ACCEPT:
@@ -309,7 +309,7 @@ class Transitions:
             rows.append(self.tell(request, key, message, now, outcome=close is not None))
         return rows
 
-    async def _withdraw(self, request: Request, taker: Mention, now: float) -> list[Notice]:
+    async def withdraw(self, request: Request, taker: Mention | None, now: float) -> list[Notice]:
         """Close the request's other open deliveries; their DMs lose their buttons."""
         rows = await Delivery.filter(request_id=request.id, state__in=OPEN_DELIVERY).select_related(
             "target"
@@ -319,7 +319,7 @@ class Transitions:
         await Delivery.filter(id__in=[r.id for r in rows], state__in=OPEN_DELIVERY).update(
             state=DeliveryState.WITHDRAWN, answered_at=to_datetime(now), claimed_by=None
         )
-        note = f"Taken by @{taker.name}."
+        note = f"Taken by @{taker.name}." if taker else "Closed: no longer needed."
         return [self._edit(request, r, r.message_ref, note, now) for r in rows if r.message_ref]
 
     async def _wrap_up(self, request: Request, handle: str) -> Message:
