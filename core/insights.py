@@ -237,24 +237,29 @@ async def _story(request: Request, tz: str) -> str:
     lines = [
         f"Ask #{request.id} in @{request.community.handle} ({mode}), {at(now)}: {request.state.value}."
     ]
-    events: list[tuple[float, int, str]] = []
+    # Same-minute moves read in causal order: a pick comes just before the asks it made, a
+    # move at its delivery's place, and a withdrawal after the accept that caused it.
+    delivery_of = {d.target_id: d.id for d in deliveries}
+    events: list[tuple[float, float, str]] = []
     for i, a in enumerate(audits):
         chosen = ", ".join(name(c) for c in a.chosen) or "nobody"
         what = "First pick" if i == 0 else f"Then ({a.note or 'more'})"
-        order = -1 if i == 0 else 1  # a re-pick follows the move that prompted it
         text = f"{what}, {a.strategy} order: asked {chosen}."
-        skipped = [f"{name(s[0])} ({s[1]})" for s in a.skipped]
+        skipped = [f"{name(s[0])} ({s[1]})" for s in a.skipped if s[1] != "that's you"]
         if skipped:
             text += " Skipped: " + "; ".join(skipped[:20])
             text += f" and {len(skipped) - 20} more." if len(skipped) > 20 else "."
-        events.append((a.created_at.timestamp(), order, text))
+        first = min((delivery_of.get(int(str(c)), 0) for c in a.chosen), default=0)
+        events.append((a.created_at.timestamp(), -1.0 if i == 0 else first - 0.5, text))
     for d in deliveries:
         if d.state in _MOVE and d.answered_at is not None:
-            events.append((d.answered_at.timestamp(), 0, f"{name(d.target_id)} {_MOVE[d.state]}."))
+            order = float("inf") if d.state is DeliveryState.WITHDRAWN else float(d.id)
+            events.append(
+                (d.answered_at.timestamp(), order, f"{name(d.target_id)} {_MOVE[d.state]}.")
+            )
         elif d.state in OPEN_DELIVERY:
-            lines_open = f"{name(d.target_id)} has not answered yet."
-            events.append((float("inf"), 2, lines_open))
-    for ts, _, text in sorted(events, key=lambda e: (e[0], e[1])):
+            events.append((float("inf"), float(d.id), f"{name(d.target_id)} has not answered yet."))
+    for ts, _, text in sorted(events):
         lines.append(text if ts == float("inf") else f"{at(ts)} {text}")
     if request.state.value == "open" and request.next_step_at is not None:
         lines.append(f"Next escalation step at {at(request.next_step_at.timestamp())}.")

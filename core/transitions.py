@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
-from core import escalation, texts
+from core import escalation, replies, texts
 from core.clock import Clock, to_datetime
 from core.directory import Who
 from core.domain import OPEN_DELIVERY, DeliveryState, Mode, NoticeKind, NoticeState, RequestState
@@ -22,6 +22,7 @@ from core.grouping import Member, Resolution
 from core.lifecycle import CLOSED_NOTE, Event, Step, Tally, after, step
 from core.notices import notice, owe_once
 from core.ports import Mention, Message, Place
+from core.presence.availability import Availability
 from core.resolver import Resolver
 from core.store.models import (
     Community,
@@ -34,6 +35,7 @@ from core.store.models import Resolution as ResolutionAudit
 from core.store.queries import column_ints
 
 log = logging.getLogger(__name__)
+AVAILABLE = Availability.AVAILABLE
 
 RACE_RETRIES = 8  # a transition that lost a race re-reads and tries again this often
 
@@ -167,8 +169,18 @@ class Transitions:
             strategy=community.strategy.value,
             note=(note or f"@{community.handle}")[:128],
             chosen=[m.contact_id for m in res.targets],
-            skipped=[[s.member.contact_id, s.reason] for s in res.skipped[:200]],
+            skipped=[[s.member.contact_id, s.reason] for s in res.skipped[:200]] + self._rest(res),
         )
+
+    def _rest(self, res: Resolution) -> list[list[object]]:
+        """Members the walk never needed, with why they were not picked (a few only)."""
+        if len(res.rest) > replies.EXPLAINED_REST:
+            return []
+        explain, free = self.resolver.explainer("UTC"), self.resolver.monitor.availability
+        return [
+            [m.contact_id, "available, not needed" if free(m.key) is AVAILABLE else explain(m)]
+            for m in res.rest
+        ]
 
     # -- a send finished --------------------------------------------------------------
 

@@ -114,8 +114,9 @@ async def test_why_tells_the_pick_and_every_later_move(workspace: Workspace) -> 
     story = (await ws.run("/ask-available why")).reply()
     lines = story.splitlines()
     assert lines[0] == f"Ask #{rid} in @frontend (one), 09:00: open."
-    assert (
-        lines[1] == "09:00 First pick, least-recent order: asked bob. Skipped: alice (that's you)."
+    assert lines[1] == (
+        "09:00 First pick, least-recent order: asked bob. "
+        "Skipped: carol (busy: do-not-disturb until 11:00); dave (available, not needed)."
     )
     assert lines[2] == "09:00 bob declined."
     assert lines[3].startswith("09:00 Then (after decline), least-recent order: asked dave.")
