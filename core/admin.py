@@ -6,8 +6,8 @@ from typing import TYPE_CHECKING
 
 from tortoise.transactions import in_transaction
 
-from core import richtext, views
-from core.commands import USAGE, CommandError, CommunityCommand, UserRef
+from core import escalation, insights, richtext, tokens, views
+from core.commands import STATS_WINDOWS, USAGE, CommandError, CommunityCommand, UserRef
 from core.directory import Who, presence_key
 from core.freshness import PresenceCheck
 from core.ports import Mention, Message, Part, Place
@@ -57,6 +57,8 @@ class CommunityAdmin:
             "set": self.set,
             "link": self.link,
             "pin": self.pin,
+            "stats": self.stats,
+            "token": self.token,
         }[cmd.action]
         return await handler(who, community, role, cmd, place)
 
@@ -96,6 +98,8 @@ class CommunityAdmin:
             f" · strategy {community.strategy.value} · @-mention asks {community.mention_mode.value}"
             f" · capacity {community.capacity} · {subs} subscriber{'s' if subs != 1 else ''}",
         ]
+        if community.escalation:
+            parts.append(f"\nEscalation: {escalation.describe_steps(community)}")
         for m in c.members:
             parts.append(f"\n{m.name}{' (owner)' if m.owner else ''}: {m.detail}")
         if c.total > len(c.members):
@@ -257,6 +261,8 @@ class CommunityAdmin:
                     USAGE["community set"],
                 )
             return Message.of(f"{target.display_name} is now an owner of @{c.handle}.")
+        if cmd.key == "escalate":
+            return Message.of(await escalation.set_steps(c, cmd.value))
         if cmd.key == "strategy":
             c.strategy = Strategy(cmd.value)
         elif cmd.key == "mention":
@@ -298,6 +304,22 @@ class CommunityAdmin:
                 f"Moved @{c.handle}'s availability down here (the earlier one in this channel is gone)."
             )
         return Message.of(f"Pinned @{c.handle}'s availability here; I'll keep it current.")
+
+    async def stats(
+        self, who: Who, c: Community, role: Role | None, cmd: CommunityCommand, place: Place
+    ) -> Message:
+        if role is None:
+            raise CommandError(
+                f"only members of @{c.handle} can see its stats", USAGE["community stats"]
+            )
+        report = await insights.stats(c, STATS_WINDOWS[cmd.value], self.engine.clock.now())
+        return Message.of(insights.render_stats(report))
+
+    async def token(
+        self, who: Who, c: Community, role: Role | None, cmd: CommunityCommand, place: Place
+    ) -> Message:
+        self._owner(role, c, "manage its API token")
+        return Message.of(await tokens.issue(c, who.contact_id, revoke=cmd.value == "revoke"))
 
     # -- helpers ----------------------------------------------------------------------
 

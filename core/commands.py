@@ -18,7 +18,8 @@ MAX_DURATION = 90 * 86400
 
 USAGE = {
     "ask-available": "/ask-available <handle> [--one | --all | --count N | --everyone] <message>",
-    "community": "/community create|delete|join|leave|add|remove|list|show|subscribe|unsubscribe|set|link|pin …",
+    "ask-available why": "/ask-available why [ask number]",
+    "community": "/community create|delete|join|leave|add|remove|list|show|stats|subscribe|unsubscribe|set|link|pin|token …",
     "community create": "/community create <handle> [title]",
     "community delete": "/community delete <handle>",
     "community join": "/community join <handle>",
@@ -29,7 +30,9 @@ USAGE = {
     "community show": "/community show <handle>",
     "community subscribe": "/community subscribe <handle> [--once]",
     "community unsubscribe": "/community unsubscribe <handle>",
-    "community set": "/community set <handle> strategy|mention|capacity|owner <value>",
+    "community set": "/community set <handle> strategy|mention|capacity|owner <value>   |   escalate <duration> <@other-handle | all | everyone>   |   escalate off",
+    "community stats": "/community stats <handle> [7d | 30d | 90d]",
+    "community token": "/community token <handle> [revoke]",
     "community link": "/community link <handle> <@usergroup | @role>",
     "community pin": "/community pin <handle>",
     "available": "/available [duration]",
@@ -51,7 +54,10 @@ SET_KEYS = {
     "mention": ["one", "available", "everyone"],
     "capacity": ["<N>"],
     "owner": ["@user"],
+    "escalate": ["<duration> <@other-handle | all | everyone>", "off"],
 }
+STATS_WINDOWS = {"7d": 7, "30d": 30, "90d": 90}
+MAX_STEPS = 5
 
 
 class CommandError(Exception):
@@ -115,7 +121,14 @@ class SetHours:
     tz: str | None = None
 
 
-Command = Ask | CommunityCommand | SetAvailability | SetHours
+@dataclass(frozen=True, slots=True)
+class Why:
+    """`/ask-available why [N]`: the stored audit of an ask (None: the caller's latest)."""
+
+    request_id: int | None
+
+
+Command = Ask | Why | CommunityCommand | SetAvailability | SetHours
 
 
 def parse(command: str, text: str) -> Command:
@@ -123,6 +136,8 @@ def parse(command: str, text: str) -> Command:
     name = command.strip().lstrip("/").lower()
     words = text.split()
     if name == "ask-available":
+        if words and words[0].lower() == "why" and len(words) <= 2:
+            return _why(words[1:])
         return _ask(words, text)
     if name == "community":
         return _community(words, text)
@@ -153,6 +168,16 @@ def parse_duration(word: str) -> float | None:
         return float("inf")  # a duration, just far too long: refused by range, never overflowed
     unit = {"w": 604800, "d": 86400, "h": 3600, "m": 60, "s": 1}
     return float(sum(int(n) * unit[u] for n, u in parts))
+
+
+def _why(words: list[str]) -> Why:
+    """`why` alone, or `why 12` / `why #12` (a community called `why` is asked with a message)."""
+    if not words:
+        return Why(None)
+    raw = words[0].removeprefix("#")
+    if not re.fullmatch(r"[1-9][0-9]{0,8}", raw):
+        raise CommandError(f"“{_clip(words[0])}” is not an ask number", USAGE["ask-available why"])
+    return Why(int(raw))
 
 
 def _ask(words: list[str], text: str) -> Ask:
@@ -231,6 +256,14 @@ def _community(words: list[str], text: str) -> CommunityCommand:
         if len(title) > 128:
             raise CommandError("the title is too long (at most 128 characters)", usage)
         return CommunityCommand("create", handle, title=title)
+    if action == "stats":
+        if len(more) > 1 or (more and more[0].lower() not in STATS_WINDOWS):
+            raise CommandError("the period is one of 7d, 30d, 90d (default 30d)", usage)
+        return CommunityCommand("stats", handle, value=more[0].lower() if more else "30d")
+    if action == "token":
+        if more not in ([], ["revoke"]):
+            raise CommandError("/community token takes a handle and optionally revoke", usage)
+        return CommunityCommand("token", handle, value="revoke" if more else "")
     if action in ("delete", "join", "leave", "show", "unsubscribe", "pin"):
         if more:
             raise CommandError(f"/community {action} takes only a handle", usage)
@@ -252,9 +285,11 @@ def _community(words: list[str], text: str) -> CommunityCommand:
         assert m is not None
         return CommunityCommand("link", handle, value=m.group(1))
     # set
+    if more and more[0].lower() == "escalate":
+        return _escalate(handle, more[1:], usage)
     if len(more) != 2 or more[0].lower() not in SET_KEYS:
         raise CommandError(
-            "say what to set: strategy, mention, capacity or owner, and the value", usage
+            "say what to set: strategy, mention, capacity, owner or escalate, and the value", usage
         )
     setting, value = more[0].lower(), more[1]
     if setting == "strategy" and value.lower() not in SET_KEYS["strategy"]:
@@ -269,6 +304,25 @@ def _community(words: list[str], text: str) -> CommunityCommand:
         ref = _user(value, usage)
         return CommunityCommand("set", handle, key="owner", users=(ref,))
     return CommunityCommand("set", handle, key=setting, value=value.lower())
+
+
+def _escalate(handle: str, args: list[str], usage: str) -> CommunityCommand:
+    """`escalate 10m @other`, `escalate 30m all`, `escalate 1h everyone`, `escalate off`."""
+    if [a.lower() for a in args] == ["off"]:
+        return CommunityCommand("set", handle, key="escalate", value="off")
+    if len(args) != 2:
+        raise CommandError("give a wait and whom to widen to, e.g. escalate 10m @on-call-db", usage)
+    seconds = parse_duration(args[0])
+    if seconds is None or not 60 <= seconds <= 7 * 86400:
+        raise CommandError(f"“{_clip(args[0])}” is not a wait between 1m and 7d", usage)
+    target = args[1].lower()
+    if target not in ("all", "everyone"):
+        if not target.startswith("@"):
+            raise CommandError("widen to @another-community, all or everyone", usage)
+        target = "@" + handle_of(target, usage)
+        if target == f"@{handle}":
+            raise CommandError(f"@{handle} cannot escalate to itself: use all or everyone", usage)
+    return CommunityCommand("set", handle, key="escalate", value=f"{int(seconds)} {target}")
 
 
 def _user(word: str, usage: str) -> UserRef:

@@ -1,6 +1,6 @@
 """`groupcast doctor`: the lifecycle's invariants, checked against the database.
 
-No open request without a way forward; no target asked twice for one request; no open
+No open request without a way forward (a delivery in flight, or a scheduled escalation step); no target asked twice for one request; no open
 delivery on a closed request; every closed request told to its requester exactly once.
 The fault tests run the same check after every scenario.
 """
@@ -11,6 +11,7 @@ from collections import Counter
 
 from core.domain import OPEN_DELIVERY, TERMINAL_REQUEST, NoticeState, RequestState
 from core.store.models import Delivery, Notice, Request
+from core.store.queries import column_ints
 
 
 async def check() -> list[str]:
@@ -19,10 +20,13 @@ async def check() -> list[str]:
     requests = dict(await Request.all().values_list("id", "state"))
     open_deliveries = await Delivery.filter(state__in=OPEN_DELIVERY).values_list("id", "request_id")
     in_flight = {rid for _, rid in open_deliveries}
+    in_flight |= set(
+        await column_ints(Request.filter(state=RequestState.OPEN, next_step_at__isnull=False), "id")
+    )
     for rid, state in sorted(requests.items()):
         if state is RequestState.OPEN and rid not in in_flight:
             problems.append(
-                f"request {rid} is open with no delivery in flight: nobody will move it"
+                f"request {rid} is open with no delivery in flight and no step scheduled: nobody will move it"
             )
     for did, rid in open_deliveries:
         if requests.get(rid) in TERMINAL_REQUEST:

@@ -37,6 +37,7 @@ class RequestState(StrEnum):
     FULFILLED = "fulfilled"
     EXHAUSTED = "exhausted"
     EXPIRED = "expired"
+    RESOLVED = "resolved"  # closed from outside chat (an alert that resolved)
 
 
 class DeliveryState(StrEnum):
@@ -65,4 +66,9 @@ class NoticeKind(StrEnum):
 
 
 OPEN_DELIVERY = (DeliveryState.PENDING, DeliveryState.SENT)
-TERMINAL_REQUEST = (RequestState.FULFILLED, RequestState.EXHAUSTED, RequestState.EXPIRED)
+TERMINAL_REQUEST = (
+    RequestState.FULFILLED,
+    RequestState.EXHAUSTED,
+    RequestState.EXPIRED,
+    RequestState.RESOLVED,
+)

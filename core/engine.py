@@ -14,7 +14,7 @@ from collections.abc import Coroutine, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from core import freshness, mentions, replies, texts
+from core import escalation, freshness, insights, mentions, replies, texts
 from core.admin import CommunityAdmin
 from core.clock import Clock
 from core.commands import (
@@ -23,6 +23,7 @@ from core.commands import (
     CommunityCommand,
     SetAvailability,
     SetHours,
+    Why,
     parse,
     too_long,
 )
@@ -38,6 +39,7 @@ from core.resolver import Resolver
 from core.store.models import Community, Delivery, Membership
 from core.subscriptions import Notifier
 from core.transitions import Transitions
+from core.widen import Escalations
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +80,7 @@ class Engine:
         self.transitions = transitions
         self.deliveries = deliveries
         self.notices = notices
+        self.escalations = Escalations(transitions, clock, platform.name)
         self.tracked: set[str] = set()
         self.notifier = Notifier(self)
         self.admin = CommunityAdmin(self)
@@ -123,6 +126,8 @@ class Engine:
                 return await self.group_request(
                     who, community, cmd.mode, cmd.count, cmd.text, place or Place()
                 )
+            if isinstance(cmd, Why):
+                return await insights.why(who, cmd.request_id)
             if isinstance(cmd, CommunityCommand):
                 return await self.admin.run(who, cmd, place or Place())
             if isinstance(cmd, SetAvailability):
@@ -178,6 +183,7 @@ class Engine:
         if not 0 < did <= MAX_ID or not await Delivery.exists(id=did, target_id=who.contact_id):
             return Message.of("That ask isn't addressed to you.")
         got = await self.transitions.apply(did, Event.ACCEPT if accept else Event.DECLINE)
+        await self.escalations.run_due()  # a decline may have left nobody here: widen now
         self.kick()
         if not got.moved:
             if got.state is DeliveryState.WITHDRAWN:
@@ -210,6 +216,7 @@ class Engine:
         self.monitor.expire()
         for did in await self.deliveries.expired():
             await self.transitions.apply(did, Event.TIMEOUT)
+        await self.escalations.run_due()
         self.kick()  # in the background: a resumed fan-out must not hold up timeouts and pushes
         await self.pump()
         await self.monitor.flush()
@@ -275,7 +282,11 @@ class Engine:
         """Resolve, record and start delivering; the reply says who was asked and why not others."""
         opened = await self.transitions.open(who, community, mode, wanted, text, place)
         res = opened.resolution
-        if opened.deliveries:
+        if not opened.deliveries and opened.request.next_step_at is not None:
+            await self.escalations.widen(opened.request.id)  # nobody here: the first step now
+            self.kick()
+            reply = escalation.nobody_here(community, res)
+        elif opened.deliveries:
             self.spawn(self._deliver(opened.deliveries))
             explain = self.resolver.explainer(who.actor.tz or "UTC")
             reply = replies.asked(community.handle, mode, res, explain, self.monitor.availability)

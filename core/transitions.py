@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
-from core import texts
+from core import escalation, replies, texts
 from core.clock import Clock, to_datetime
 from core.directory import Who
 from core.domain import OPEN_DELIVERY, DeliveryState, Mode, NoticeKind, NoticeState, RequestState
@@ -22,6 +22,7 @@ from core.grouping import Member, Resolution
 from core.lifecycle import CLOSED_NOTE, Event, Step, Tally, after, step
 from core.notices import notice, owe_once
 from core.ports import Mention, Message, Place
+from core.presence.availability import Availability
 from core.resolver import Resolver
 from core.store.models import (
     Community,
@@ -34,6 +35,7 @@ from core.store.models import Resolution as ResolutionAudit
 from core.store.queries import column_ints
 
 log = logging.getLogger(__name__)
+AVAILABLE = Availability.AVAILABLE
 
 RACE_RETRIES = 8  # a transition that lost a race re-reads and tries again this often
 
@@ -86,6 +88,7 @@ class Transitions:
             community, who.actor.tenant, who.contact_id, mode, wanted, set(), who.actor.tz or "UTC"
         )
         now = self.clock.now()
+        step_at = escalation.first_due(community, mode, bool(res.targets), now)
         async with in_transaction(Request._meta.default_connection):
             request = await Request.create(
                 tenant_id=who.tenant_id,
@@ -98,12 +101,14 @@ class Transitions:
                 origin_channel=place.channel,
                 origin_thread=place.thread,
                 origin_link=place.link,
-                state=RequestState.OPEN if res.targets else RequestState.EXHAUSTED,
-                closed_at=None if res.targets else to_datetime(now),
+                state=RequestState.OPEN if res.targets or step_at else RequestState.EXHAUSTED,
+                closed_at=None if res.targets or step_at else to_datetime(now),
+                next_step_at=None if step_at is None else to_datetime(step_at),
+                created_at=to_datetime(now),  # the engine's clock, which stats and audits read
             )
-            await self._audit(request.id, community, res, now)
-            ids = await self._record(request, community, res.targets, now)
-            if not res.targets:  # told in the command's own reply: recorded as told once
+            await self.audit(request.id, community, res, now)
+            ids = await self.record(request, community, res.targets, now)
+            if not res.targets and step_at is None:  # told in the reply: recorded as told once
                 row = notice(
                     f"outcome:{request.id}",
                     who.actor.platform,
@@ -122,7 +127,7 @@ class Transitions:
         crash_point("ask.after-commit")
         return Opened(request, res, ids)
 
-    async def _record(
+    async def record(
         self, request: Request, community: Community, targets: list[Member], now: float
     ) -> list[int]:
         """Pending deliveries for targets, and the fairness counters a directed ask moves."""
@@ -155,16 +160,27 @@ class Transitions:
             )
         )
 
-    async def _audit(
-        self, request_id: int, community: Community, res: Resolution, now: float
+    async def audit(
+        self, request_id: int, community: Community, res: Resolution, now: float, note: str = ""
     ) -> None:
         await ResolutionAudit.create(
             request_id=request_id,
             created_at=to_datetime(now),
             strategy=community.strategy.value,
+            note=(note or f"@{community.handle}")[:128],
             chosen=[m.contact_id for m in res.targets],
-            skipped=[[s.member.contact_id, s.reason] for s in res.skipped[:200]],
+            skipped=[[s.member.contact_id, s.reason] for s in res.skipped[:200]] + self._rest(res),
         )
+
+    def _rest(self, res: Resolution) -> list[list[object]]:
+        """Members the walk never needed, with why they were not picked (a few only)."""
+        if len(res.rest) > replies.EXPLAINED_REST:
+            return []
+        explain, free = self.resolver.explainer("UTC"), self.resolver.monitor.availability
+        return [
+            [m.contact_id, "available, not needed" if free(m.key) is AVAILABLE else explain(m)]
+            for m in res.rest
+        ]
 
     # -- a send finished --------------------------------------------------------------
 
@@ -236,6 +252,8 @@ class Transitions:
                 request.requester.tz,
             )
         close = plan.close or (plan.close_if_none if plan.more and not res.targets else None)
+        widen = close is RequestState.EXHAUSTED and escalation.has_next(request)
+        close = None if widen else close  # nobody left here: the next step is due now
         now = self.clock.now()
         async with in_transaction(Request._meta.default_connection):
             q = Delivery.filter(id=did, state=d.state)
@@ -251,6 +269,8 @@ class Transitions:
             bump: dict[str, object] = {"version": F("version") + 1}
             if close is not None:
                 bump.update(state=close, closed_at=to_datetime(now))
+            if widen:
+                bump.update(next_step_at=to_datetime(now))
             if not await Request.filter(id=request.id, version=request.version).update(**bump):
                 raise _Raced
             if event is Event.ACCEPT:
@@ -258,8 +278,8 @@ class Transitions:
                     community_id=request.community_id, contact_id=d.target_id
                 ).update(accepts=F("accepts") + 1, last_accepted_at=to_datetime(now))
             if res.targets:
-                await self._audit(request.id, request.community, res, now)
-                await self._record(request, request.community, res.targets, now)
+                await self.audit(request.id, request.community, res, now, f"after {event.value}")
+                await self.record(request, request.community, res.targets, now)
             for row in await self._owed(request, d, new, event, res, close, now):
                 await row.save()
             crash_point(f"{event.value}.before-commit")
@@ -282,7 +302,7 @@ class Transitions:
             rows.append(self._edit(request, d, d.message_ref, CLOSED_NOTE[new], now))
         person = Mention(d.target.user_id, d.target.display_name)
         if close is not None:
-            rows += await self._withdraw(request, person, now)
+            rows += await self.withdraw(request, person, now)
         handle, reason = request.community.handle, texts.why(event.value, self.ask_timeout)
         message: Message | None
         if event is Event.ACCEPT:
@@ -298,10 +318,10 @@ class Transitions:
             message = texts.just(person, reason)
         if message is not None:
             key = f"outcome:{request.id}" if close else f"tell:{d.id}:{event.value}"
-            rows.append(self._tell(request, key, message, now, outcome=close is not None))
+            rows.append(self.tell(request, key, message, now, outcome=close is not None))
         return rows
 
-    async def _withdraw(self, request: Request, taker: Mention, now: float) -> list[Notice]:
+    async def withdraw(self, request: Request, taker: Mention | None, now: float) -> list[Notice]:
         """Close the request's other open deliveries; their DMs lose their buttons."""
         rows = await Delivery.filter(request_id=request.id, state__in=OPEN_DELIVERY).select_related(
             "target"
@@ -311,7 +331,7 @@ class Transitions:
         await Delivery.filter(id__in=[r.id for r in rows], state__in=OPEN_DELIVERY).update(
             state=DeliveryState.WITHDRAWN, answered_at=to_datetime(now), claimed_by=None
         )
-        note = f"Taken by @{taker.name}."
+        note = f"Taken by @{taker.name}." if taker else "Closed: no longer needed."
         return [self._edit(request, r, r.message_ref, note, now) for r in rows if r.message_ref]
 
     async def _wrap_up(self, request: Request, handle: str) -> Message:
@@ -323,7 +343,7 @@ class Transitions:
         ]
         return texts.ran_its_course(handle, outcomes)
 
-    def _tell(
+    def tell(
         self, request: Request, key: str, message: Message, now: float, *, outcome: bool
     ) -> Notice:
         """To the requester: back in the thread of a channel mention, else by DM."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from core import texts
+from core import escalation, texts
 from core.ports import Actor
 from core.presence.availability import Availability, Verdict
 from core.store.models import Community, Membership, Role, Subscription
@@ -40,6 +40,7 @@ class CommunityCard:
     total: int
     available: int
     members: tuple[MemberLine, ...]  # at most the view's limit; `total` counts them all
+    escalation: str = ""  # the community's escalation steps, described ('' when none)
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,7 +69,15 @@ async def card(
         MemberLine(m.name, m.user_id, m.role is Role.OWNER, v, texts.detail(v, tz, now))
         for m, v in rows[:limit]
     )
-    return CommunityCard(community.id, community.handle, community.title, len(rows), free, members)
+    return CommunityCard(
+        community.id,
+        community.handle,
+        community.title,
+        len(rows),
+        free,
+        members,
+        escalation.describe_steps(community),
+    )
 
 
 async def home(

@@ -239,7 +239,11 @@ class TestCommunity:
             ("link team", r"name one user group \(Slack\) or role \(Discord\)", "community link"),
             ("link team @devs", r"name one user group", "community link"),
             ("link team <group:S1> <group:S2>", r"name one user group", "community link"),
-            ("set team", r"say what to set: strategy, mention, capacity or owner", "community set"),
+            (
+                "set team",
+                r"say what to set: strategy, mention, capacity, owner or escalate",
+                "community set",
+            ),
             ("set team colour blue", r"say what to set", "community set"),
             ("set team strategy", r"say what to set", "community set"),
             (

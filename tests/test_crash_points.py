@@ -70,6 +70,18 @@ SCENARIOS = [
         "Nobody else in @frontend is available",
     ),
     Scenario(
+        "escalate.before-commit",
+        f"/community set frontend escalate 3m everyone\n{ASK}\n:advance 3m",
+        ":advance 3m\n:as dave\n:accept",
+        RequestState.FULFILLED,
+    ),
+    Scenario(
+        "escalate.after-commit",
+        f"/community set frontend escalate 3m everyone\n{ASK}\n:advance 3m",
+        ":as dave\n:accept",
+        RequestState.FULFILLED,
+    ),
+    Scenario(
         "tell.sent",
         f"{ASK}\n:as bob\n:accept",
         ":advance 2m",

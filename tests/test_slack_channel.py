@@ -67,12 +67,17 @@ async def test_no_broadcast_ever_leaves(world: World) -> None:
 async def test_home_tab_published_and_valid(world: World) -> None:
     await community(world)
     await world.command(CAROL, "/community", "create backend")
+    steps = await world.command(ALICE, "/community", "set frontend escalate 10m @backend")
+    assert "escalates after 10m: @backend" in steps
+    await world.command(ALICE, "/ask-available", "frontend review please")
     await world.event(sp.app_home_opened(ALICE, "D0HOME"))
     view = world.slack.home_views[ALICE]
     assert view["type"] == "home" and len(view["blocks"]) <= 100
     View(type="home", blocks=view["blocks"]).validate_json()
     shown = str(view["blocks"])
     assert "@frontend" in shown and "@backend" in shown and "groupcast_home_away" in shown
+    assert "Escalation: after 10m: @backend" in shown
+    assert "@frontend, last 30 days: 1 ask, 0% answered" in shown
     # a button on the home tab goes through the command and republishes
     body = sp.block_actions("groupcast_home_away", "away", user_id=ALICE, view=view)
     await world.send(body)

@@ -19,7 +19,7 @@ from slack_sdk.models.blocks.basic_components import MarkdownTextObject
 from slack_sdk.models.views import View
 
 from bots.slack.render import escape
-from core import views
+from core import insights, views
 from core.engine import Engine
 from core.ports import Actor
 
@@ -74,6 +74,9 @@ async def home_view(engine: Engine, actor: Actor) -> View:
         lines += [f"{escape(m.name)}: {escape(m.detail)}" for m in c.members]
         if c.total > len(c.members):
             lines.append(f"…and {c.total - len(c.members)} more: `/community show {c.handle}`")
+        lines.append(escape(await insights.summary(c.id, engine.clock.now())))
+        if c.escalation:
+            lines.append(f"Escalation: {escape(c.escalation)}")
         blocks.append(SectionBlock(block_id=f"groupcast_c{c.id}", text=_md("\n".join(lines))))
     if home.more_mine:
         blocks.append(

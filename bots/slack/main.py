@@ -11,6 +11,7 @@ from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bots.api import app as api
 from bots.slack.app import SlackBot, build_app
 from bots.slack.pacing import ConnectionRetry, PacedRetry, Pacer
 from bots.slack.platform import SlackPlatform
@@ -45,8 +46,8 @@ def make_client(
     )
 
 
-def web_app(app: AsyncApp) -> web.Application:
-    """POST /slack/events (events, commands, interactivity) and GET /healthz."""
+def web_app(app: AsyncApp, engine: Engine | None = None) -> web.Application:
+    """POST /slack/events (events, commands, interactivity), GET /healthz, and /api/v1."""
 
     async def events(request: web.Request) -> web.Response:
         return await to_aiohttp_response(await app.async_dispatch(await to_bolt_request(request)))
@@ -57,6 +58,8 @@ def web_app(app: AsyncApp) -> web.Application:
     server = web.Application()
     server.router.add_post("/slack/events", events)
     server.router.add_get("/healthz", healthz)
+    if engine is not None:
+        api.add_routes(server, engine)
     return server
 
 
@@ -107,10 +110,10 @@ async def run_slack(settings: Settings) -> int:
                 log.info("Slack bot running in Socket Mode")
                 await AsyncSocketModeHandler(app, app_token).start_async()  # type: ignore[no-untyped-call]
             else:
-                runner = web.AppRunner(web_app(app), access_log=None)
+                runner = web.AppRunner(web_app(app, engine), access_log=None)
                 await runner.setup()
                 await web.TCPSite(runner, "0.0.0.0", settings.port).start()
-                log.info("Slack bot listening on :%s (POST /slack/events)", settings.port)
+                log.info("Slack bot listening on :%s (POST /slack/events, /api/v1)", settings.port)
                 try:
                     await asyncio.Event().wait()
                 finally:

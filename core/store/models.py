@@ -86,6 +86,10 @@ class Community(Model):
     capacity = fields.IntField(default=3)
     linked_group = fields.CharField(max_length=64, null=True)
     rr_cursor = fields.IntField(default=0)
+    # Escalation steps, in order: [seconds to wait, "@handle" | "all" | "everyone"].
+    escalation: list[list[object]] = fields.JSONField(default=list)
+    api_token_hash = fields.CharField(max_length=64, null=True, db_index=True)  # sha256 hex
+    api_token_owner_id = fields.IntField(null=True)  # the owner API asks are made on behalf of
     created_at = fields.DatetimeField(auto_now_add=True)
     tenant_id: int
 
@@ -167,6 +171,10 @@ class Request(Model):
     )
     # Bumped by every transition: two answers racing on one request serialise on it.
     version = fields.IntField(default=0)
+    # Escalation: the steps taken so far, and when the next is due (None: none scheduled).
+    step = fields.IntField(default=0)
+    next_step_at = fields.DatetimeField(null=True, db_index=True)
+    external_key = fields.CharField(max_length=160, null=True, db_index=True)  # an alert's key
     created_at = fields.DatetimeField(auto_now_add=True)
     closed_at = fields.DatetimeField(null=True)
     tenant_id: int
@@ -257,6 +265,7 @@ class Resolution(Model):
     )
     created_at = fields.DatetimeField()
     strategy = fields.CharField(max_length=16)
+    note = fields.CharField(max_length=128, default="")  # what prompted it: ask, re-ask, a step
     chosen: list[int] = fields.JSONField()
     skipped: list[list[object]] = fields.JSONField()
     request_id: int
