@@ -14,6 +14,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from bots.api.app import api_app
 from bots.shell.testing import Workspace
 from core import tokens
+from core.commands import MAX_MESSAGE
 from core.doctor import check
 from core.domain import DeliveryState, RequestState
 from core.store.models import Community, Contact, Delivery, Notice, Request, Tenant
@@ -134,7 +135,7 @@ async def test_bad_tokens_and_bodies_are_refused_and_change_nothing(
         ({**good, "mode": "count", "count": 0}, "count is a whole number"),
         ({**good, "count": 2}, "count goes with mode count"),
         ({**good, "text": " "}, "text is required"),
-        ({**good, "text": "x" * 4001}, "text is too long"),
+        ({**good, "text": "x" * (MAX_MESSAGE + 1)}, "text is too long"),
         ({**good, "link": "javascript:alert(1)"}, "link is an http(s) URL"),
         ({**good, "extra": 1}, "unknown field(s): extra"),
     ):

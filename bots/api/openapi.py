@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from core.commands import MAX_MESSAGE
+
 _ERROR = {
     "description": "Refused; nothing changed",
     "content": {
@@ -60,7 +62,7 @@ _NEW_ASK = {
         "community": {"type": "string", "description": "the handle the token belongs to"},
         "mode": {"enum": ["one", "count", "all", "everyone"], "default": "one"},
         "count": {"type": "integer", "minimum": 1, "maximum": 100, "default": 1},
-        "text": {"type": "string", "minLength": 1, "maxLength": 4000},
+        "text": {"type": "string", "minLength": 1, "maxLength": MAX_MESSAGE},
         "link": {"type": "string", "format": "uri", "maxLength": 512},
     },
 }
