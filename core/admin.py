@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from tortoise.transactions import in_transaction
 
 from core import escalation, insights, richtext, tokens, views
 from core.commands import STATS_WINDOWS, USAGE, CommandError, CommunityCommand, UserRef
 from core.directory import Who, presence_key
 from core.freshness import PresenceCheck
-from core.ports import Mention, Message, Part, Place
+from core.live_views import LiveViews
+from core.ports import Mention, Message, Part, Place, Platform
 from core.presence.availability import Availability
 from core.store.models import (
     Community,
@@ -24,16 +23,29 @@ from core.store.models import (
     Subscription,
 )
 from core.store.queries import column_ints, column_strs
-
-if TYPE_CHECKING:
-    from core.engine import Engine
+from core.tasks import Tasks
+from core.tracking import Tracking
 
 
 class CommunityAdmin:
     """Each action checks permission first and changes everything or nothing."""
 
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
+    def __init__(
+        self,
+        platform: Platform,
+        reads: views.Reads,
+        tracking: Tracking,
+        live_views: LiveViews,
+        tasks: Tasks,
+    ) -> None:
+        self.platform = platform
+        self.reads = reads
+        self.directory = reads.directory
+        self.monitor = reads.monitor
+        self.clock = reads.clock
+        self.tracking = tracking
+        self.live_views = live_views
+        self.tasks = tasks
 
     async def run(self, who: Who, cmd: CommunityCommand, place: Place) -> Message:
         if cmd.action == "list":
@@ -41,10 +53,10 @@ class CommunityAdmin:
         usage = USAGE[f"community {cmd.action}"]
         if cmd.action == "create":
             return await self.create(who, cmd)
-        community = await self.engine.directory.community(who.tenant_id, cmd.handle)
+        community = await self.directory.community(who.tenant_id, cmd.handle)
         if community is None:
             raise CommandError(f"there is no community @{cmd.handle} here", usage)
-        role = await self.engine.directory.role(community.id, who.contact_id)
+        role = await self.directory.role(community.id, who.contact_id)
         handler = {
             "delete": self.delete,
             "join": self.join,
@@ -78,10 +90,8 @@ class CommunityAdmin:
         for c in communities:
             people = members.get(c.id, [])
             keys = [presence_key(who.actor.platform, who.actor.tenant, uid) for _, uid in people]
-            await self.engine.monitor.load(keys)
-            free = sum(
-                1 for k in keys if self.engine.monitor.availability(k) is Availability.AVAILABLE
-            )
+            await self.monitor.load(keys)
+            free = sum(1 for k in keys if self.monitor.availability(k) is Availability.AVAILABLE)
             mine = " (you're in it)" if any(cid == who.contact_id for cid, _ in people) else ""
             title = f" — {c.title}" if c.title else ""
             lines.append(f"• @{c.handle}{title}: {free} of {len(people)} available{mine}")
@@ -90,7 +100,7 @@ class CommunityAdmin:
     async def show(
         self, who: Who, community: Community, role: Role | None, cmd: CommunityCommand, place: Place
     ) -> Message:
-        c = await views.card(self.engine, community, who.actor, limit=50)
+        c = await views.card(self.reads, community, who.actor, limit=50)
         subs = await Subscription.filter(community_id=community.id).count()
         title = f" — {c.title}" if c.title else ""
         parts: list[Part] = [
@@ -109,7 +119,7 @@ class CommunityAdmin:
     # -- changing ---------------------------------------------------------------------
 
     async def create(self, who: Who, cmd: CommunityCommand) -> Message:
-        if await self.engine.directory.community(who.tenant_id, cmd.handle) is not None:
+        if await self.directory.community(who.tenant_id, cmd.handle) is not None:
             raise CommandError(
                 f"@{cmd.handle} already exists; join it with /community join {cmd.handle}",
                 USAGE["community create"],
@@ -121,7 +131,7 @@ class CommunityAdmin:
             await Membership.create(
                 community_id=community.id, contact_id=who.contact_id, role=Role.OWNER
             )
-        self.engine.tracked.add(who.key)
+        self.tracking.add(who.key)
         self._check_presence(who, [who.actor.user_id])
         return Message.of(
             f"Created @{cmd.handle}; you're its owner. Add people with /community add {cmd.handle} @someone."
@@ -148,7 +158,7 @@ class CommunityAdmin:
         if role is not None:
             return Message.of(f"You're already in @{c.handle}.")
         await Membership.create(community_id=c.id, contact_id=who.contact_id)
-        self.engine.tracked.add(who.key)
+        self.tracking.add(who.key)
         self._check_presence(who, [who.actor.user_id])
         return Message.of(f"You joined @{c.handle}.")
 
@@ -187,7 +197,7 @@ class CommunityAdmin:
             for x in added:
                 await Membership.create(community_id=c.id, contact_id=x.id)
         for x in added:
-            self.engine.tracked.add(presence_key(who.actor.platform, who.actor.tenant, x.user_id))
+            self.tracking.add(presence_key(who.actor.platform, who.actor.tenant, x.user_id))
         self._check_presence(who, [x.user_id for x in added])
         parts: list[Part] = []
         if added:
@@ -299,7 +309,7 @@ class CommunityAdmin:
             raise CommandError(
                 "run /community pin in the channel where it should live", USAGE["community pin"]
             )
-        if await self.engine.notifier.live_views.pin(c, place.channel):
+        if await self.live_views.pin(c, place.channel):
             return Message.of(
                 f"Moved @{c.handle}'s availability down here (the earlier one in this channel is gone)."
             )
@@ -312,7 +322,7 @@ class CommunityAdmin:
             raise CommandError(
                 f"only members of @{c.handle} can see its stats", USAGE["community stats"]
             )
-        report = await insights.stats(c, STATS_WINDOWS[cmd.value], self.engine.clock.now())
+        report = await insights.stats(c, STATS_WINDOWS[cmd.value], self.clock.now())
         return Message.of(insights.render_stats(report))
 
     async def token(
@@ -328,14 +338,14 @@ class CommunityAdmin:
         still = set(await column_ints(Membership.filter(contact_id__in=contact_ids), "contact_id"))
         gone = [cid for cid in contact_ids if cid not in still]
         for uid in await column_strs(Contact.filter(id__in=gone), "user_id"):
-            self.engine.tracked.discard(presence_key(who.actor.platform, who.actor.tenant, uid))
+            self.tracking.discard(presence_key(who.actor.platform, who.actor.tenant, uid))
 
     def _check_presence(self, who: Who, user_ids: list[str]) -> None:
         """New members are asked about behind the reply, so an ask a moment later finds them."""
-        if user_ids and who.actor.platform == self.engine.platform.name:
+        if user_ids and who.actor.platform == self.platform.name:
             keys = [presence_key(who.actor.platform, who.actor.tenant, u) for u in user_ids]
-            check = PresenceCheck(self.engine.platform, self.engine.monitor)
-            self.engine.spawn(check.joined(who.actor.tenant, keys))
+            check = PresenceCheck(self.platform, self.monitor)
+            self.tasks.spawn(check.joined(who.actor.tenant, keys))
 
     def _owner(self, role: Role | None, c: Community, what: str) -> None:
         if role is not Role.OWNER:
@@ -362,13 +372,13 @@ class CommunityAdmin:
         for ref in refs:
             contact: Contact | None
             if ref.user_id is not None:
-                contact = await self.engine.directory.contact(who.tenant_id, ref.user_id)
+                contact = await self.directory.contact(who.tenant_id, ref.user_id)
                 if contact is None and create:
                     new.setdefault(ref.user_id, ref.name or ref.user_id)
                     slots.append(ref.user_id)
                     continue
             else:
-                named = await self.engine.directory.contacts_named(who.tenant_id, ref.name or "")
+                named = await self.directory.contacts_named(who.tenant_id, ref.name or "")
                 if len(named) > 1:
                     raise CommandError(ambiguous(ref.name or "", named), USAGE["community add"])
                 contact = named[0] if named else None

@@ -11,11 +11,13 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from core.admin import CommunityAdmin
 from core.clock import Clock, SystemClock
 from core.config import Settings
 from core.deliveries import DeliverySender
 from core.directory import Directory
 from core.engine import Engine, EngineSettings
+from core.live_views import LiveViews
 from core.notices import NoticeSender
 from core.ports import Platform
 from core.presence.monitor import PresenceMonitor
@@ -23,7 +25,12 @@ from core.presence.record import Policy
 from core.presence.store import MemoryPresenceStore, PresenceStore
 from core.resolver import Resolver
 from core.store.db import close_db, open_db
+from core.subscriptions import Notifier
+from core.tasks import Tasks
+from core.tracking import Tracking
 from core.transitions import Transitions
+from core.views import Reads
+from core.widen import Escalations
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +72,10 @@ def build_engine(
         ask_timeout=settings.ask_timeout_seconds,
         max_attempts=settings.max_attempts,
     )
+    tasks = Tasks()
+    reads = Reads(directory, monitor, clock)
+    tracking = Tracking(platform.name)
+    live_views = LiveViews(platform, reads, tasks)
     return Engine(
         platform,
         monitor,
@@ -79,6 +90,12 @@ def build_engine(
         transitions=transitions,
         deliveries=DeliverySender(platform, clock, transitions, worker),
         notices=NoticeSender(platform, clock, worker),
+        escalations=Escalations(transitions, clock, platform.name),
+        tracking=tracking,
+        tasks=tasks,
+        reads=reads,
+        notifier=Notifier(platform, monitor, clock, live_views),
+        admin=CommunityAdmin(platform, reads, tracking, live_views, tasks),
     )
 
 

@@ -36,9 +36,12 @@ from core.ports import Actor, Message, Part, Place, Platform
 from core.presence.monitor import Change, PresenceMonitor
 from core.presence.signals import Activity, ClearHours, Override, Signal, WorkingHours
 from core.resolver import Resolver
-from core.store.models import Community, Delivery, Membership
+from core.store.models import Community, Delivery
 from core.subscriptions import Notifier
+from core.tasks import Tasks
+from core.tracking import Tracking
 from core.transitions import Transitions
+from core.views import Reads
 from core.widen import Escalations
 
 log = logging.getLogger(__name__)
@@ -70,6 +73,12 @@ class Engine:
         transitions: Transitions,
         deliveries: DeliverySender,
         notices: NoticeSender,
+        escalations: Escalations,
+        tracking: Tracking,
+        tasks: Tasks,
+        reads: Reads,
+        notifier: Notifier,
+        admin: CommunityAdmin,
     ) -> None:
         self.platform = platform
         self.monitor = monitor
@@ -80,13 +89,24 @@ class Engine:
         self.transitions = transitions
         self.deliveries = deliveries
         self.notices = notices
-        self.escalations = Escalations(transitions, clock, platform.name)
-        self.tracked: set[str] = set()
-        self.notifier = Notifier(self)
-        self.admin = CommunityAdmin(self)
+        self.escalations = escalations
+        self.tracking = tracking
+        self.tasks = tasks
+        self.reads = reads
+        self.notifier = notifier
+        self.admin = admin
         self._changes: list[Change] = []
-        self._tasks: set[asyncio.Task[Any]] = set()
         monitor.on_change(self._changes.append)
+
+    @property
+    def tracked(self) -> Tracking:
+        """Who this process tracks presence for (see `core.tracking`)."""
+        return self.tracking
+
+    def take_changes(self) -> list[Change]:
+        """Presence changes since the last pump, handed over once (the shell's seeding drops them)."""
+        changes, self._changes[:] = self._changes[:], []
+        return changes
 
     @property
     def stopping(self) -> bool:
@@ -102,10 +122,7 @@ class Engine:
 
     async def start(self) -> None:
         """Load who to track, then finish whatever a previous process left pending."""
-        rows = await Membership.all().values_list(
-            "contact__tenant__platform", "contact__tenant__external_id", "contact__user_id"
-        )
-        self.tracked = {presence_key(p, t, u) for p, t, u in rows if p == self.platform.name}
+        await self.tracking.load()
         await self.tick()
 
     # -- inbound ----------------------------------------------------------------------
@@ -244,29 +261,19 @@ class Engine:
 
     async def pump(self) -> None:
         """Tell subscribers and views about presence changes gathered since the last pump."""
-        changes = self._changes[:]
-        self._changes.clear()  # the monitor holds this list's append: keep the list, empty it
+        changes = self.take_changes()
         if changes:
             await self.notifier.changed(changes)
             self.kick()
 
     async def drain(self) -> None:
         """Wait for background sends (tests and the shell want output in order)."""
-        while self._tasks:
-            await asyncio.gather(*list(self._tasks))
+        await self.tasks.wait()
         await self.pump()
-        while self._tasks:
-            await asyncio.gather(*list(self._tasks))
+        await self.tasks.wait()
 
     def spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
-        task = asyncio.ensure_future(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._done)
-
-    def _done(self, task: asyncio.Task[Any]) -> None:
-        self._tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.error("background work failed", exc_info=task.exception())
+        self.tasks.spawn(coro)
 
     # -- group requests ---------------------------------------------------------------
 

@@ -11,16 +11,14 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from tortoise.exceptions import IntegrityError
 
 from core import texts, views
-from core.ports import Actor, DeliveryFailed, Message
+from core.ports import Actor, DeliveryFailed, Message, Platform
 from core.store.models import Community, LiveView
-
-if TYPE_CHECKING:
-    from core.engine import Engine
+from core.tasks import Tasks
 
 log = logging.getLogger(__name__)
 
@@ -32,12 +30,16 @@ class LiveViews:
 
     def __init__(
         self,
-        engine: Engine,
+        platform: Platform,
+        reads: views.Reads,
+        tasks: Tasks,
         *,
         quiet: float = QUIET_SECONDS,
         sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
     ) -> None:
-        self.engine = engine
+        self.platform = platform
+        self.reads = reads
+        self.tasks = tasks
         self.quiet = quiet
         self.sleep = sleep
         self._dirty: set[int] = set()
@@ -53,7 +55,7 @@ class LiveViews:
         self._dirty |= community_ids
         if not self._running:
             self._running = True
-            self.engine.spawn(self._refresher())
+            self.tasks.spawn(self._refresher())
 
     async def _refresher(self) -> None:
         try:
@@ -72,7 +74,7 @@ class LiveViews:
         """Post the view in this channel; a view already there moves (its old message goes).
         Returns whether an earlier pin was moved."""
         tenant = await self._tenant(community)
-        ref = await self.engine.platform.post(tenant, channel, await self.render(community, tenant))
+        ref = await self.platform.post(tenant, channel, await self.render(community, tenant))
         old = await LiveView.get_or_none(community_id=community.id, channel=channel)
         if old is None:
             try:
@@ -84,7 +86,7 @@ class LiveViews:
         await old.save(update_fields=["message_ref"])
         if previous:
             try:
-                await self.engine.platform.delete(tenant, previous)
+                await self.platform.delete(tenant, previous)
             except DeliveryFailed as exc:
                 log.info("old pinned view %s not deleted: %s", previous, exc.reason)
         return True
@@ -95,17 +97,17 @@ class LiveViews:
         tenant = await self._tenant(community)
         message = await self.render(community, tenant)
         if view.message_ref is None:
-            view.message_ref = await self.engine.platform.post(tenant, view.channel, message)
+            view.message_ref = await self.platform.post(tenant, view.channel, message)
             await view.save(update_fields=["message_ref"])
         else:
-            await self.engine.platform.update(tenant, view.message_ref, message)
+            await self.platform.update(tenant, view.message_ref, message)
 
     async def render(self, community: Community, tenant: str) -> Message:
         """A community's availability as a standing message (no mentions: it must not ping)."""
-        reader = Actor(self.engine.platform.name, tenant, "", "", "UTC")
-        c = await views.card(self.engine, community, reader, limit=40)
+        reader = Actor(self.platform.name, tenant, "", "", "UTC")
+        c = await views.card(self.reads, community, reader, limit=40)
         lines = [f"@{c.handle} availability — {c.available} of {c.total} available"]
-        now = self.engine.clock.now()  # no ages here: a standing message would show them stale
+        now = self.reads.clock.now()  # no ages here: a standing message would show them stale
         lines += [
             f"{texts.ICON[m.verdict.availability]} {m.name}: {texts.describe(m.verdict, 'UTC', now)}"
             for m in c.members

@@ -6,21 +6,18 @@ import logging
 import uuid
 from collections import defaultdict
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 from core import texts
+from core.clock import Clock
 from core.directory import presence_key
 from core.domain import NoticeKind
 from core.live_views import LiveViews
 from core.notices import notice, owe_once
-from core.ports import Mention, Message, Part
+from core.ports import Mention, Message, Part, Platform
 from core.presence.availability import Availability
-from core.presence.monitor import Change
+from core.presence.monitor import Change, PresenceMonitor
 from core.store.models import Community, Contact, Membership, Subscription, Tenant
 from core.store.queries import column_strs
-
-if TYPE_CHECKING:
-    from core.engine import Engine
 
 log = logging.getLogger(__name__)
 
@@ -30,9 +27,13 @@ NOTIFY_CLAIM_SECONDS = 10.0  # the same transition seen by two processes arrives
 class Notifier:
     """Turns a batch of presence changes into one message per subscriber and view refreshes."""
 
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-        self.live_views = LiveViews(engine)
+    def __init__(
+        self, platform: Platform, monitor: PresenceMonitor, clock: Clock, live_views: LiveViews
+    ) -> None:
+        self.platform = platform
+        self.monitor = monitor
+        self.clock = clock
+        self.live_views = live_views
 
     async def changed(self, changes: Sequence[Change]) -> None:
         latest: dict[str, Change] = {}
@@ -42,7 +43,7 @@ class Notifier:
         by_tenant: dict[tuple[str, str], dict[str, Change]] = defaultdict(dict)
         for key, ch in latest.items():
             platform, tenant, user = key.split(":", 2)
-            if platform == self.engine.platform.name and ch.old != ch.new.availability:
+            if platform == self.platform.name and ch.old != ch.new.availability:
                 by_tenant[(platform, tenant)][user] = ch
         for (platform, tenant), people in by_tenant.items():
             await self._tenant(platform, tenant, people)
@@ -96,7 +97,7 @@ class Notifier:
                     parts += [
                         "; " if i else "",
                         Mention(uid, name),
-                        f" is now {texts.describe(verdict, tz or 'UTC', self.engine.clock.now())}",
+                        f" is now {texts.describe(verdict, tz or 'UTC', self.clock.now())}",
                     ]
             # Owed as a notice, sent on its own: a subscriber who cannot be reached holds up
             # nobody, and a one-off subscription ends only once its message is delivered.
@@ -108,12 +109,12 @@ class Notifier:
                     NoticeKind.DM,
                     subscriber_uid,
                     Message(tuple(parts)),
-                    self.engine.clock.now(),
+                    self.clock.now(),
                     subscription_id=sub_id if once else None,
                 )
             )
         try:
-            await self.engine.platform.views_changed(tenant, set(people), set(moved))
+            await self.platform.views_changed(tenant, set(people), set(moved))
         except Exception:
             log.exception("home tabs of %s not refreshed", tenant)
         await self.live_views.changed(set(moved))  # debounced, in the background: never blocks this
@@ -123,7 +124,7 @@ class Notifier:
         a shared claim per subscription and transition lets exactly one of them tell."""
         token = f"notify:{sub_id}:{change.key}:{change.old.value}>{change.new.availability.value}"
         try:
-            return await self.engine.monitor.store.claim(token, NOTIFY_CLAIM_SECONDS)
+            return await self.monitor.store.claim(token, NOTIFY_CLAIM_SECONDS)
         except Exception:  # store unreachable: a repeat is better than silence
             return True
 
@@ -146,4 +147,4 @@ class Notifier:
         return {str(u) for u in uids}
 
     def key(self, tenant: str, user_id: str) -> str:
-        return presence_key(self.engine.platform.name, tenant, user_id)
+        return presence_key(self.platform.name, tenant, user_id)

@@ -7,16 +7,24 @@ ordering, counts and wording of availability are decided once, here.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from core import escalation, texts
+from core.clock import Clock
+from core.directory import Directory
 from core.ports import Actor
 from core.presence.availability import Availability, Verdict
+from core.presence.monitor import PresenceMonitor
 from core.store.models import Community, Membership, Role, Subscription
 from core.store.queries import column_ints
 
-if TYPE_CHECKING:
-    from core.engine import Engine
+
+@dataclass(frozen=True, slots=True)
+class Reads:
+    """What a read model needs: where people and communities are, and their availability."""
+
+    directory: Directory
+    monitor: PresenceMonitor
+    clock: Clock
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,13 +64,13 @@ class Home:
 
 
 async def card(
-    engine: Engine, community: Community, reader: Actor, *, limit: int = 50
+    reads: Reads, community: Community, reader: Actor, *, limit: int = 50
 ) -> CommunityCard:
     """One community's availability as `reader` sees it (their time zone)."""
-    roster = await engine.directory.roster(community, reader.platform, reader.tenant)
-    await engine.monitor.load(roster.keys())
-    now, tz = engine.clock.now(), reader.tz or "UTC"
-    rows = [(m, engine.monitor.verdict(m.key)) for m in roster]
+    roster = await reads.directory.roster(community, reader.platform, reader.tenant)
+    await reads.monitor.load(roster.keys())
+    now, tz = reads.clock.now(), reader.tz or "UTC"
+    rows = [(m, reads.monitor.verdict(m.key)) for m in roster]
     rows.sort(key=lambda mv: (mv[1].availability is not Availability.AVAILABLE, mv[0].name.lower()))
     free = sum(1 for _, v in rows if v.availability is Availability.AVAILABLE)
     members = tuple(
@@ -81,13 +89,13 @@ async def card(
 
 
 async def home(
-    engine: Engine, actor: Actor, *, communities: int = 30, members: int = 15, joinable: int = 20
+    reads: Reads, actor: Actor, *, communities: int = 30, members: int = 15, joinable: int = 20
 ) -> Home:
     """Everything the Slack home tab shows, bounded so a view stays within Block Kit's limits."""
-    who = await engine.directory.who(actor)
+    who = await reads.directory.who(actor)
     mine_ids = await column_ints(Membership.filter(contact_id=who.contact_id), "community_id")
     mine = await Community.filter(id__in=mine_ids, tenant_id=who.tenant_id).order_by("handle")
-    cards = tuple([await card(engine, c, actor, limit=members) for c in mine[:communities]])
+    cards = tuple([await card(reads, c, actor, limit=members) for c in mine[:communities]])
     others = (
         await Community.filter(tenant_id=who.tenant_id)
         .exclude(id__in=[c.id for c in mine] or [0])
@@ -100,10 +108,10 @@ async def home(
         .order_by("id")
         .values_list("community__handle", "once")
     )
-    me = engine.monitor.verdict(who.key)
+    me = reads.monitor.verdict(who.key)
     return Home(
         me=me,
-        me_detail=texts.detail(me, actor.tz or "UTC", engine.clock.now()),
+        me_detail=texts.detail(me, actor.tz or "UTC", reads.clock.now()),
         mine=cards,
         more_mine=max(0, len(mine) - communities),
         joinable=tuple((str(h), str(t)) for h, t in others),
@@ -112,10 +120,10 @@ async def home(
 
 
 async def handles(
-    engine: Engine, platform: str, tenant: str, prefix: str, *, limit: int = 25
+    reads: Reads, platform: str, tenant: str, prefix: str, *, limit: int = 25
 ) -> list[tuple[str, str]]:
     """Communities of a tenant whose handle starts with `prefix` (autocomplete): (handle, title)."""
-    tid = await engine.directory.tenant_id(platform, tenant)
+    tid = await reads.directory.tenant_id(platform, tenant)
     rows = (
         await Community.filter(tenant_id=tid, handle__startswith=prefix.strip().lstrip("@").lower())
         .order_by("handle")

@@ -182,5 +182,5 @@ def _handle_only(
 
 async def community_handles(engine: Engine, tenant: str, current: str) -> list[tuple[str, str]]:
     """Autocomplete choices: (handle, label) pairs, at most 25 as Discord allows."""
-    rows = await views.handles(engine, NAME, tenant, current, limit=25)
+    rows = await views.handles(engine.reads, NAME, tenant, current, limit=25)
     return [(h, f"@{h} — {t}" if t else f"@{h}") for h, t in rows]

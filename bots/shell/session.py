@@ -78,7 +78,7 @@ class ShellSession:
         carol = presence_key("shell", TENANT, "carol")
         self.engine.observe(carol, DoNotDisturb(None, self.clock.now() + 2 * 3600))
         self.engine.monitor.expire()
-        self.engine._changes.clear()
+        self.engine.take_changes()  # seeding is not news to subscribers
 
     async def line(self, raw: str) -> bool:
         """Run one line; False when the session should end."""

@@ -42,7 +42,11 @@ def _md(text: str) -> MarkdownTextObject:
 async def home_view(engine: Engine, actor: Actor) -> View:
     """Render the core's home read model as Block Kit; the core decides every verdict shown."""
     home = await views.home(
-        engine, actor, communities=MAX_COMMUNITIES, members=MEMBERS_SHOWN, joinable=MAX_JOINABLE
+        engine.reads,
+        actor,
+        communities=MAX_COMMUNITIES,
+        members=MEMBERS_SHOWN,
+        joinable=MAX_JOINABLE,
     )
     blocks: list[Block] = [
         HeaderBlock(text="Your availability"),
