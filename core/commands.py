@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import difflib
 import re
 from dataclasses import dataclass
 from zoneinfo import available_timezones
 
+from core.ports import Message
 from core.presence.availability import Availability
 from core.store.models import Mode, Strategy
 
@@ -18,7 +20,7 @@ MAX_DURATION = 90 * 86400
 
 USAGE = {
     "ask-available": "/ask-available <handle> [--one | --all | --count N | --everyone] <message>",
-    "community": "/community create|delete|join|leave|add|remove|list|show|subscribe|unsubscribe|set|link|pin …",
+    "community": "/community create|delete|join|leave|add|remove|list|show|subscribe|unsubscribe|set|link|pin|help …",
     "community create": "/community create <handle> [title]",
     "community delete": "/community delete <handle>",
     "community join": "/community join <handle>",
@@ -36,8 +38,12 @@ USAGE = {
     "away": "/away [duration] [note]",
     "busy": "/busy [duration] [note]",
     "hours": "/hours <HH:MM-HH:MM> [Mon-Fri] [time zone]   |   /hours off",
+    "help": "/help   |   /community help",
 }
-COMMANDS = ("ask-available", "community", "available", "away", "busy", "hours")
+COMMANDS = ("ask-available", "community", "available", "away", "busy", "hours", "help")
+SLASH_COMMANDS = COMMANDS
+COMMUNITY_ACTIONS = (*(k.split()[1] for k in USAGE if k.startswith("community ")), "help")
+FLAGS = ("--one", "--all", "--count", "--everyone")
 
 HANDLE_RE = re.compile(r"^[a-z0-9_-]{2,32}$")
 USER_RE = re.compile(r"^<@!?([A-Za-z0-9]+)(?:\|[^>]*)?>$|^@([A-Za-z0-9._-]{1,64})$")
@@ -63,7 +69,11 @@ class CommandError(Exception):
         self.usage = usage
 
     def __str__(self) -> str:
-        return f"{self.message}\nUsage: {self.usage}"
+        return f"{self.message}\nTry: {self.usage}"
+
+    def reply(self) -> Message:
+        """The refusal as a reply: what was wrong, then the shape that works."""
+        return Message((str(self),), failed=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,7 +124,31 @@ class SetHours:
     tz: str | None = None
 
 
-Command = Ask | CommunityCommand | SetAvailability | SetHours
+@dataclass(frozen=True, slots=True)
+class Help:
+    """`/help` or `/community help`: what can be typed, in full."""
+
+    topic: str = ""
+
+
+Command = Ask | CommunityCommand | SetAvailability | SetHours | Help
+
+
+def help_text(topic: str = "") -> str:
+    """Every command's shape; `/community help` lists only the community actions."""
+    keys = (
+        [k for k in USAGE if k.startswith("community ")]
+        if topic == "community"
+        else [k for k in USAGE if k != "community"]
+    )
+    head = "Community actions:" if topic == "community" else "What you can type:"
+    return "\n".join([head, *(f"  {USAGE[k]}" for k in keys if k != "help")])
+
+
+def did_you_mean(word: str, options: list[str] | tuple[str, ...], prefix: str = "") -> str:
+    """` Did you mean /community?` for a near miss, else nothing."""
+    near = difflib.get_close_matches(word.lower(), options, n=1, cutoff=0.6)
+    return f" Did you mean {prefix}{near[0]}?" if near else ""
 
 
 def parse(command: str, text: str) -> Command:
@@ -129,7 +163,12 @@ def parse(command: str, text: str) -> Command:
         return _availability(name, words)
     if name == "hours":
         return _hours(words)
-    raise CommandError(f"unknown command /{name}", " · ".join(f"/{c}" for c in COMMANDS))
+    if name == "help":
+        return Help()
+    raise CommandError(
+        f"unknown command /{_clip(name)}.{did_you_mean(name, COMMANDS, '/')}",
+        " · ".join(f"/{c}" for c in COMMANDS),
+    )
 
 
 def handle_of(word: str, usage: str) -> str:
@@ -208,13 +247,18 @@ def _rest_of(text: str, skip_words: int) -> str:
     return rest.strip()
 
 
-def _community(words: list[str], text: str) -> CommunityCommand:
+def _community(words: list[str], text: str) -> CommunityCommand | Help:
     if not words:
         raise CommandError("say what to do with communities", USAGE["community"])
     action = words[0].lower()
+    if action == "help" and len(words) == 1:
+        return Help("community")
     key = f"community {action}"
     if key not in USAGE:
-        raise CommandError(f"unknown /community action “{_clip(words[0])}”", USAGE["community"])
+        hint = did_you_mean(action, COMMUNITY_ACTIONS)
+        raise CommandError(
+            f"unknown /community action “{_clip(words[0])}”.{hint}", USAGE["community"]
+        )
     usage = USAGE[key]
     args = words[1:]
     if action == "list":

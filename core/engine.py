@@ -21,8 +21,11 @@ from core.commands import (
     Ask,
     CommandError,
     CommunityCommand,
+    Help,
     SetAvailability,
     SetHours,
+    did_you_mean,
+    help_text,
     parse,
     too_long,
 )
@@ -36,6 +39,7 @@ from core.presence.monitor import Change, PresenceMonitor
 from core.presence.signals import Activity, ClearHours, Override, Signal, WorkingHours
 from core.resolver import Resolver
 from core.store.models import Community, Delivery, Membership
+from core.store.queries import column_strs
 from core.subscriptions import Notifier
 from core.transitions import Transitions
 
@@ -114,7 +118,9 @@ class Engine:
         try:
             cmd = parse(name, text)
         except CommandError as exc:
-            return Message.of(f"{exc.message}\nUsage: {exc.usage}")
+            return exc.reply()
+        if isinstance(cmd, Help):
+            return Message.of(help_text(cmd.topic))
         who = await self.directory.who(actor)
         self.activity(actor, "command")
         try:
@@ -129,7 +135,7 @@ class Engine:
                 return self._set_availability(who, cmd)
             return await self._set_hours(who, cmd)
         except CommandError as exc:
-            return Message.of(f"{exc.message}\nUsage: {exc.usage}")
+            return exc.reply()
 
     async def message(
         self, actor: Actor, text: str, place: Place, groups: Iterable[str] = ()
@@ -266,7 +272,11 @@ class Engine:
     async def _community(self, who: Who, handle: str) -> Community:
         community = await self.directory.community(who.tenant_id, handle)
         if community is None:
-            raise CommandError(f"there is no community @{handle} here", "/community list")
+            known = await column_strs(
+                Community.filter(tenant_id=who.tenant_id).limit(1000), "handle"
+            )
+            hint = did_you_mean(handle, [str(h) for h in known], "@")
+            raise CommandError(f"there is no community @{handle} here.{hint}", "/community list")
         return community
 
     async def group_request(

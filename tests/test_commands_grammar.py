@@ -17,6 +17,7 @@ from core.commands import (
     Ask,
     CommandError,
     CommunityCommand,
+    Help,
     SetAvailability,
     SetHours,
     UserRef,
@@ -35,7 +36,7 @@ def refused(command: str, text: str) -> CommandError:
         parse(command, text)
     err = info.value
     assert err.message
-    assert str(err) == f"{err.message}\nUsage: {err.usage}"
+    assert str(err) == f"{err.message}\nTry: {err.usage}"
     return err
 
 
@@ -386,11 +387,23 @@ class TestHours:
 
 
 class TestUnknownCommands:
-    @pytest.mark.parametrize("name", ["", "/", "help", "/ask", "communities", "hours off"])
+    @pytest.mark.parametrize("name", ["", "/", "/ask", "communities", "hours off"])
     def test_unknown_commands_are_refused_with_the_list_of_commands(self, name: str) -> None:
         err = refused(name, "anything")
         assert err.message.startswith("unknown command /")
-        assert err.usage == "/ask-available · /community · /available · /away · /busy · /hours"
+        assert err.usage == (
+            "/ask-available · /community · /available · /away · /busy · /hours · /help"
+        )
+
+    @pytest.mark.parametrize(
+        ("name", "near"), [("communities", "/community"), ("awya", "/away"), ("hlep", "/help")]
+    )
+    def test_a_near_miss_names_the_command_meant(self, name: str, near: str) -> None:
+        assert refused(name, "x").message.endswith(f"Did you mean {near}?")
+
+    def test_help_is_a_command_everywhere(self) -> None:
+        assert parse("help", "") == Help()
+        assert parse("community", "help") == Help("community")
 
 
 # -- hostile numerals: refused, never a crash --------------------------------------------

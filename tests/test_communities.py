@@ -198,7 +198,7 @@ async def test_no_input_raises_and_a_refused_command_changes_nothing(workspace: 
         t = await workspace.run(line, as_user="bob")
         text = t.reply()
         if (
-            "Usage:" in text
+            "Try:" in text
             or "only " in text
             or "there is no community" in text
             or "I don't know" in text

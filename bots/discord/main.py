@@ -7,6 +7,7 @@ import sys
 import warnings
 from collections.abc import Awaitable, Callable
 
+import aiohttp
 import yarl
 
 from bots.discord.bot import GroupcastBot
@@ -74,6 +75,8 @@ async def run_discord(
         content = await message_content_enabled(token)
     except discord.LoginFailure:
         return _fail("DISCORD_TOKEN was rejected by Discord (401): copy the bot token again")
+    except (aiohttp.ClientError, OSError, TimeoutError, discord.HTTPException) as exc:
+        return _fail(unreachable(settings, exc))
     if not content:
         log.warning(
             "Message Content Intent is off in the developer portal: @handle mentions in "
@@ -96,7 +99,15 @@ async def run_discord(
         )
     except discord.LoginFailure:
         return _fail("DISCORD_TOKEN was rejected by Discord (401): copy the bot token again")
+    except (aiohttp.ClientError, discord.GatewayNotFound, discord.ConnectionClosed) as exc:
+        return _fail(unreachable(settings, exc))
     return 0
+
+
+def unreachable(settings: Settings, exc: BaseException) -> str:
+    """The one line for a Discord that cannot be reached (network, DNS, an outage)."""
+    why = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return f"cannot reach Discord at {settings.discord_api_url} ({why}); check the network or DISCORD_API_URL"
 
 
 def _fail(line: str) -> int:
