@@ -309,7 +309,7 @@ class Engine:
             else " until you say /available"
         )
         note = f" ({cmd.note})" if cmd.note else ""
-        return Message.of(f"You're {cmd.availability.value}{when}{note}.")
+        return Message.of(f"You're {texts.CHOSEN[cmd.availability]}{when}{note}.")
 
     async def _set_hours(self, who: Who, cmd: SetHours) -> Message:
         if cmd.start_minute is None:
@@ -318,9 +318,7 @@ class Engine:
         contact = await self.directory.contact(who.tenant_id, who.actor.user_id)
         tz = cmd.tz or (contact.tz if contact else None) or "UTC"
         self.observe(who.key, WorkingHours(cmd.start_minute, cmd.end_minute, cmd.days, tz))
-        days = ",".join(
-            ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")[d] for d in sorted(cmd.days)
-        )
+        days = cmd.label
         s, e = cmd.start_minute, cmd.end_minute
         return Message.of(
             f"Working hours set: {s // 60:02d}:{s % 60:02d}–{e // 60:02d}:{e % 60:02d} {days} ({tz})."

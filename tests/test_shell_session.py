@@ -63,3 +63,18 @@ async def test_pin_can_be_tried_in_a_channel(workspace: Workspace) -> None:
     assert "@frontend" in t.channel()
     t = await workspace.run("hello there")
     assert any(o.to == "#design-review" for o in t.out)
+
+
+async def test_durations_are_understood_or_refused_never_swallowed(workspace: Workspace) -> None:
+    assert "You're away until 10:30 UTC." in (await workspace.run("/away 1.5h")).reply()
+    t = await workspace.run("/away 2 hours lunch")
+    assert "You're away until 11:00 UTC (lunch)." in t.reply()
+    assert "You're busy until 10:30 UTC." in (await workspace.run("/busy 90m")).reply()
+    t = await workspace.run("/away tomorrow")
+    assert "“tomorrow” is a time of day, and I take only how long" in t.reply()
+    assert "/hours 09:00-17:00" not in t.reply()
+
+
+async def test_hours_keep_the_days_as_written_and_any_case_of_zone(workspace: Workspace) -> None:
+    t = await workspace.run("/hours 09:00-17:00 Sun-Thu europe/berlin")
+    assert "Working hours set: 09:00–17:00 Sun-Thu (Europe/Berlin)." in t.reply()

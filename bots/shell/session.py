@@ -217,7 +217,7 @@ class ShellSession:
         await self.engine.drain()  # time jumps between settled moments, never mid-send
         self.clock.advance(seconds)
         self.say(
-            f"(clock moved {texts.span(seconds)} to {texts.clock_time(self.clock.now(), 'UTC', 0)} UTC)"
+            f"(clock moved {texts.span(seconds)} to {texts.clock_time(self.clock.now(), 'UTC', 0)})"
         )
         await self.engine.tick()
 
