@@ -42,7 +42,9 @@ class Settings(BaseSettings):
     away_words: str = "vacation,holiday,ooo,out of office,sick,parental leave,pto,away"
     busy_words: str = "meeting,in a call,focus,presenting,commuting"
     random_seed: int | None = None
-    health_port: int = Field(default=8080, ge=1, le=65535)  # /healthz, /readyz, /metrics
+    health_port: int = Field(
+        default=8080, ge=0, le=65535
+    )  # /healthz, /readyz, /metrics; 0: any free
     log_format: Literal["text", "json"] = "text"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 

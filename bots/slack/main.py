@@ -5,13 +5,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import sys
 
+import aiohttp
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp
+from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import AsyncConnectionErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bots.health import Health, serve
 from bots.slack.app import SlackBot, build_app
 from bots.slack.pacing import PacedRetry, Pacer
 from bots.slack.platform import SlackPlatform
@@ -38,8 +42,8 @@ def make_client(token: str, settings: Settings, pacer: Pacer) -> AsyncWebClient:
     )
 
 
-def web_app(app: AsyncApp) -> web.Application:
-    """POST /slack/events (events, commands, interactivity) and GET /healthz."""
+def web_app(app: AsyncApp, health: Health | None = None) -> web.Application:
+    """POST /slack/events (events, commands, interactivity), GET /healthz (+ /readyz, /metrics)."""
 
     async def events(request: web.Request) -> web.Response:
         return await to_aiohttp_response(await app.async_dispatch(await to_bolt_request(request)))
@@ -49,8 +53,25 @@ def web_app(app: AsyncApp) -> web.Application:
 
     server = web.Application()
     server.router.add_post("/slack/events", events)
-    server.router.add_get("/healthz", healthz)
+    if health is None:
+        server.router.add_get("/healthz", healthz)
+    else:
+        health.routes(server)
     return server
+
+
+async def auth_problem(client: AsyncWebClient, settings: Settings) -> str | None:
+    """auth.test at start: a rejected token or an unreachable Slack in one line, else None."""
+    try:
+        await client.auth_test()
+    except SlackApiError as exc:
+        return (
+            f"SLACK_BOT_TOKEN was rejected by Slack ({exc.response.get('error')}): "
+            "copy the Bot User OAuth Token (xoxb-…) from OAuth & Permissions again"
+        )
+    except (aiohttp.ClientError, OSError, TimeoutError) as exc:
+        return f"cannot reach Slack at {settings.slack_api_url} ({exc}); check the network or SLACK_API_URL"
+    return None
 
 
 def wire(
@@ -85,8 +106,13 @@ async def run_slack(settings: Settings) -> int:
     pacer = make_pacer(settings)
     client = make_client(token, settings, pacer)
     platform = SlackPlatform(client, pacer)
+    if problem := await auth_problem(client, settings):
+        print(f"groupcast: {problem}", file=sys.stderr, flush=True)
+        return 2
     clock = SystemClock()
     async with running(settings, platform, clock) as engine:
+        health = Health(engine, settings.database_url)  # auth.test passed above
+        health.instrument()
         prober = wire(engine, platform, settings, clock, settings.slack_presence_calls_per_minute)
         bot = SlackBot(engine, platform)
         app = build_app(bot, client, secret)
@@ -97,9 +123,13 @@ async def run_slack(settings: Settings) -> int:
 
                 app_token = require(settings.slack_app_token, "SLACK_APP_TOKEN")
                 log.info("Slack bot running in Socket Mode")
-                await AsyncSocketModeHandler(app, app_token).start_async()  # type: ignore[no-untyped-call]
+                side = await serve(health, settings.health_port)
+                try:
+                    await AsyncSocketModeHandler(app, app_token).start_async()  # type: ignore[no-untyped-call]
+                finally:
+                    await side.cleanup()
             else:
-                runner = web.AppRunner(web_app(app), access_log=None)
+                runner = web.AppRunner(web_app(app, health), access_log=None)
                 await runner.setup()
                 await web.TCPSite(runner, "0.0.0.0", settings.port).start()
                 log.info("Slack bot listening on :%s (POST /slack/events)", settings.port)
