@@ -1,25 +1,70 @@
-"""The `groupcast` command: shell, slack, discord, migrate."""
+"""The `groupcast` command: shell, slack, discord, migrate, doctor."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import sys
+from importlib.metadata import PackageNotFoundError, version
 
-from core.config import ConfigError, load_settings
+from core.config import ConfigError, Settings, load_settings
+
+SHELL_DATABASE = "sqlite://groupcast-shell.sqlite3"
+
+COMMON_VARS = """\
+environment (or .env):
+  DATABASE_URL          sqlite://FILE or postgres://USER@HOST/DB (default sqlite://groupcast.sqlite3)
+  REDIS_URL             shared presence for several processes (optional)
+  LOG_FORMAT            text (default) or json;  LOG_LEVEL  INFO (default), DEBUG, WARNING"""
+
+EPILOG = {
+    "shell": """\
+The shell never reads DATABASE_URL: it keeps its own file (groupcast-shell.sqlite3)
+unless --database names another, so it cannot seed demo people into a real database.
+environment: RANDOM_SEED (who is picked first), ASK_TIMEOUT_SECONDS, MAX_ATTEMPTS""",
+    "slack": f"""{COMMON_VARS}
+  SLACK_BOT_TOKEN       xoxb-… (required)
+  SLACK_SIGNING_SECRET  from Basic Information (required)
+  SLACK_APP_TOKEN       xapp-…: Socket Mode instead of HTTP (optional)
+  PORT                  HTTP mode: /slack/events, /healthz, /readyz, /metrics (default 3000)
+  HEALTH_PORT           Socket Mode: /healthz, /readyz, /metrics (default 8080)""",
+    "discord": f"""{COMMON_VARS}
+  DISCORD_TOKEN         the bot token (required)
+  DISCORD_DEV_GUILD     a guild id: commands sync there at once instead of globally
+  HEALTH_PORT           /healthz, /readyz, /metrics (default 8080)""",
+    "migrate": COMMON_VARS,
+    "doctor": COMMON_VARS,
+}
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
+def package_version() -> str:
+    try:
+        return version("groupcast")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "unknown"
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(
         prog="groupcast", description="Reach whoever is available in a community."
     )
-    sub = parser.add_subparsers(dest="command", required=True)
-    shell = sub.add_parser("shell", help="a simulated workspace in the terminal (offline)")
+    top.add_argument("--version", action="version", version=f"groupcast {package_version()}")
+    sub = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def add(name: str, text: str) -> argparse.ArgumentParser:
+        return sub.add_parser(
+            name,
+            help=text,
+            description=text,
+            epilog=EPILOG[name],
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+
+    shell = add("shell", "a simulated workspace in the terminal (offline)")
     shell.add_argument(
         "--script",
         metavar="FILE",
-        help="run lines from FILE (- for standard input) without a prompt",
+        help="run lines from FILE (- for standard input) without a prompt; exit 1 if any failed",
     )
     shell.add_argument(
         "--json", action="store_true", help="print every outbound message as one JSON object a line"
@@ -29,38 +74,46 @@ def main(argv: list[str] | None = None) -> int:
         metavar="ISO",
         help="start the simulated clock at this time (e.g. 2026-01-05T09:00:00+00:00)",
     )
-    sub.add_parser(
-        "slack", help="run the Slack bot (HTTP mode, or Socket Mode with SLACK_APP_TOKEN)"
+    shell.add_argument(
+        "--database",
+        metavar="URL",
+        default=SHELL_DATABASE,
+        help=f"where the simulated workspace lives (default {SHELL_DATABASE})",
     )
-    sub.add_parser("discord", help="run the Discord bot")
-    sub.add_parser("migrate", help="apply database migrations")
-    sub.add_parser(
-        "doctor", help="check the request lifecycle's invariants in the database (exit 1 if broken)"
-    )
-    args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.INFO if args.command != "shell" else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    add("slack", "run the Slack bot (HTTP mode, or Socket Mode with SLACK_APP_TOKEN)")
+    add("discord", "run the Discord bot")
+    add("migrate", "apply database migrations")
+    add("doctor", "check the request lifecycle's invariants in the database (exit 1 if broken)")
+    return top
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
     try:
         settings = load_settings()
+        if args.command == "shell":
+            settings = settings.model_copy(
+                update={"database_url": args.database, "redis_url": None}
+            )
+        from core.logs import setup_logging
+
+        setup_logging(settings, quiet=args.command == "shell")
         return asyncio.run(_run(args, settings))
     except ConfigError as exc:
         print(f"groupcast: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
+        print("groupcast: interrupted", file=sys.stderr)
         return 130
 
 
-async def _run(args: argparse.Namespace, settings: object) -> int:
-    from core.config import Settings
-
-    assert isinstance(settings, Settings)
+async def _run(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "shell":
-        from bots.shell.main import open_script, run_shell
+        from bots.shell.main import open_script, run_shell, start_time
 
+        start = start_time(args.now)
         script = open_script(args.script) if args.script else None
-        return await run_shell(settings, script=script, as_json=args.json, now=args.now)
+        return await run_shell(settings, script=script, as_json=args.json, start=start)
     if args.command == "migrate":
         from core.store.db import migrate
 
@@ -83,10 +136,10 @@ async def _doctor(url: str) -> int:
     from core.doctor import check
     from core.store.db import close_db, open_db, reachable
 
-    with reachable():
-        await open_db(url, migrate_first=False)
     try:
-        problems = await check()
+        with reachable():
+            await open_db(url, migrate_first=False)
+            problems = await check()
     finally:
         await close_db()
     for line in problems:

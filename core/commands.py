@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import difflib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from zoneinfo import available_timezones
 
 from core.domain import Mode, Strategy
+from core.ports import Message
 from core.presence.availability import Availability
 
 # The longest ask passed on, in neutral characters: a page of text. The ask DM carries it
@@ -19,7 +21,7 @@ MAX_DURATION = 90 * 86400
 USAGE = {
     "ask-available": "/ask-available <handle> [--one | --all | --count N | --everyone] <message>",
     "ask-available why": "/ask-available why [ask number]",
-    "community": "/community create|delete|join|leave|add|remove|list|show|stats|subscribe|unsubscribe|set|link|pin|token …",
+    "community": "/community create|delete|join|leave|add|remove|list|show|stats|subscribe|unsubscribe|set|link|pin|token|help …",
     "community create": "/community create <handle> [title]",
     "community delete": "/community delete <handle>",
     "community join": "/community join <handle>",
@@ -39,13 +41,27 @@ USAGE = {
     "away": "/away [duration] [note]",
     "busy": "/busy [duration] [note]",
     "hours": "/hours <HH:MM-HH:MM> [Mon-Fri] [time zone]   |   /hours off",
+    "help": "/help   |   /community help",
 }
-COMMANDS = ("ask-available", "community", "available", "away", "busy", "hours")
+COMMANDS = ("ask-available", "community", "available", "away", "busy", "hours", "help")
+SLASH_COMMANDS = COMMANDS
+COMMUNITY_ACTIONS = (*(k.split()[1] for k in USAGE if k.startswith("community ")), "help")
+FLAGS = ("--one", "--all", "--count", "--everyone")
 
 HANDLE_RE = re.compile(r"^[a-z0-9_-]{2,32}$")
 USER_RE = re.compile(r"^<@!?([A-Za-z0-9]+)(?:\|([^>]*))?>$|^@([A-Za-z0-9._-]{1,64})$")
 GROUP_RE = re.compile(r"^<group:([A-Za-z0-9]+)(?:\|[^>]*)?>$")
-DURATION_RE = re.compile(r"([0-9]+)\s*(w|d|h|m|s)")
+DURATION_RE = re.compile(r"([0-9]+(?:\.[0-9]+)?)\s*(w|d|h|m|s)")
+UNIT_WORDS = {
+    "w": ("w", "wk", "wks", "week", "weeks"),
+    "d": ("d", "day", "days"),
+    "h": ("h", "hr", "hrs", "hour", "hours"),
+    "m": ("m", "min", "mins", "minute", "minutes"),
+    "s": ("s", "sec", "secs", "second", "seconds"),
+}
+UNIT_OF = {word: unit for unit, words in UNIT_WORDS.items() for word in words}
+NUMBER_RE = re.compile(r"[0-9]+(?:\.[0-9]+)?")
+NOT_YET = {"until", "till", "til", "tomorrow", "tonight", "today"}
 SMALL_NUMBER_RE = re.compile(r"[0-9]{1,3}")
 HOURS_RE = re.compile(r"^(\d{1,2}):(\d{2})-(\d{1,2}):(\d{2})$")
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -69,7 +85,11 @@ class CommandError(Exception):
         self.usage = usage
 
     def __str__(self) -> str:
-        return f"{self.message}\nUsage: {self.usage}"
+        return f"{self.message}\nTry: {self.usage}"
+
+    def reply(self) -> Message:
+        """The refusal as a reply: what was wrong, then the shape that works."""
+        return Message((str(self),), failed=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,6 +139,7 @@ class SetHours:
     end_minute: int = 0
     days: frozenset[int] = frozenset()
     tz: str | None = None
+    label: str = field(default="Mon-Fri", compare=False)  # the days as the user wrote them
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,7 +149,31 @@ class Why:
     request_id: int | None
 
 
-Command = Ask | Why | CommunityCommand | SetAvailability | SetHours
+@dataclass(frozen=True, slots=True)
+class Help:
+    """`/help` or `/community help`: what can be typed, in full."""
+
+    topic: str = ""
+
+
+Command = Ask | Why | CommunityCommand | SetAvailability | SetHours | Help
+
+
+def help_text(topic: str = "") -> str:
+    """Every command's shape; `/community help` lists only the community actions."""
+    keys = (
+        [k for k in USAGE if k.startswith("community ")]
+        if topic == "community"
+        else [k for k in USAGE if k != "community"]
+    )
+    head = "Community actions:" if topic == "community" else "What you can type:"
+    return "\n".join([head, *(f"  {USAGE[k]}" for k in keys if k != "help")])
+
+
+def did_you_mean(word: str, options: list[str] | tuple[str, ...], prefix: str = "") -> str:
+    """` Did you mean /community?` for a near miss, else nothing."""
+    near = difflib.get_close_matches(word.lower(), options, n=1, cutoff=0.6)
+    return f" Did you mean {prefix}{near[0]}?" if near else ""
 
 
 def parse(command: str, text: str) -> Command:
@@ -145,7 +190,12 @@ def parse(command: str, text: str) -> Command:
         return _availability(name, words)
     if name == "hours":
         return _hours(words)
-    raise CommandError(f"unknown command /{name}", " · ".join(f"/{c}" for c in COMMANDS))
+    if name == "help":
+        return Help()
+    raise CommandError(
+        f"unknown command /{_clip(name)}.{did_you_mean(name, COMMANDS, '/')}",
+        " · ".join(f"/{c}" for c in COMMANDS),
+    )
 
 
 def handle_of(word: str, usage: str) -> str:
@@ -159,7 +209,7 @@ def handle_of(word: str, usage: str) -> str:
 
 
 def parse_duration(word: str) -> float | None:
-    """`90s`, `30m`, `2h`, `1h30m`, `3d`, `1w`; None if the word is not a duration."""
+    """`90s`, `30m`, `1.5h`, `1h30m`, `3d`, `1w`; None if the word is not a duration."""
     w = word.lower()
     parts = DURATION_RE.findall(w)
     if not parts or "".join(f"{n}{u}" for n, u in parts) != w.replace(" ", ""):
@@ -167,7 +217,34 @@ def parse_duration(word: str) -> float | None:
     if any(len(n) > 9 for n, _ in parts):
         return float("inf")  # a duration, just far too long: refused by range, never overflowed
     unit = {"w": 604800, "d": 86400, "h": 3600, "m": 60, "s": 1}
-    return float(sum(int(n) * unit[u] for n, u in parts))
+    return float(round(sum(float(n) * unit[u] for n, u in parts)))
+
+
+def leading_duration(words: list[str], usage: str) -> tuple[float | None, list[str]]:
+    """A duration at the start (`2h`, `1.5h`, `2 hours`, `for 90m`) and the words after it.
+
+    What looks like a time but is not one we understand is refused in words, never
+    swallowed into the note.
+    """
+    rest = words[1:] if words and words[0].lower() == "for" and len(words) > 1 else words
+    if not rest:
+        return None, words
+    first = rest[0].lower()
+    if len(rest) > 1 and NUMBER_RE.fullmatch(first) and rest[1].lower() in UNIT_OF:
+        return parse_duration(first + UNIT_OF[rest[1].lower()]), rest[2:]
+    if (seconds := parse_duration(first)) is not None:
+        return seconds, rest[1:]
+    if first in NOT_YET:
+        raise CommandError(
+            f"“{_clip(' '.join(rest[:2]))}” is a time of day, and I take only how long: "
+            "say 2h, 90m or 1.5h",
+            usage,
+        )
+    if first[:1].isdigit() or rest is not words:
+        raise CommandError(
+            f"“{_clip(rest[0])}” is not a duration: say 30m, 1.5h, 2 hours or 3d", usage
+        )
+    return None, words
 
 
 def _why(words: list[str]) -> Why:
@@ -234,13 +311,18 @@ def _rest_of(text: str, skip_words: int) -> str:
     return rest.strip()
 
 
-def _community(words: list[str], text: str) -> CommunityCommand:
+def _community(words: list[str], text: str) -> CommunityCommand | Help:
     if not words:
         raise CommandError("say what to do with communities", USAGE["community"])
     action = words[0].lower()
+    if action == "help" and len(words) == 1:
+        return Help("community")
     key = f"community {action}"
     if key not in USAGE:
-        raise CommandError(f"unknown /community action “{_clip(words[0])}”", USAGE["community"])
+        hint = did_you_mean(action, COMMUNITY_ACTIONS)
+        raise CommandError(
+            f"unknown /community action “{_clip(words[0])}”.{hint}", USAGE["community"]
+        )
     usage = USAGE[key]
     args = words[1:]
     if action == "list":
@@ -337,11 +419,9 @@ def _user(word: str, usage: str) -> UserRef:
 
 def _availability(name: str, words: list[str]) -> SetAvailability:
     usage = USAGE[name]
-    duration = parse_duration(words[0]) if words else None
-    if duration is not None:
-        if not 60 <= duration <= MAX_DURATION:
-            raise CommandError("a duration is between 1m and 90d", usage)
-        words = words[1:]
+    duration, words = leading_duration(words, usage)
+    if duration is not None and not 60 <= duration <= MAX_DURATION:
+        raise CommandError("a duration is between 1m and 90d", usage)
     note = " ".join(words)
     if name == "available":
         if note:
@@ -368,19 +448,24 @@ def _hours(words: list[str]) -> SetHours:
     start, end = h1 * 60 + m1, h2 * 60 + m2
     if start == end:
         raise CommandError("the start and end of working hours are the same", usage)
-    days, tz = frozenset(range(5)), None
+    days, tz, label = frozenset(range(5)), None, "Mon-Fri"
     for word in words[1:]:
         parsed = _days(word)
         if parsed is not None:
-            days = parsed
-        elif word in _zones():
-            tz = word
+            days, label = parsed, _days_label(word)
+        elif word.lower() in _zones():
+            tz = _zones()[word.lower()]
         else:
             raise CommandError(
                 f"“{_clip(word)}” is neither days like Mon-Fri nor a time zone like Europe/Berlin",
                 usage,
             )
-    return SetHours(start, end % 1440, days, tz)
+    return SetHours(start, end % 1440, days, tz, label)
+
+
+def _days_label(word: str) -> str:
+    """`sun-thu` as `Sun-Thu`: the user's order kept, each day's name capitalised."""
+    return re.sub(r"[a-z]+", lambda m: m.group(0)[:3].capitalize(), word.lower())
 
 
 def _days(word: str) -> frozenset[int] | None:
@@ -400,13 +485,14 @@ def _days(word: str) -> frozenset[int] | None:
     return frozenset(out)
 
 
-_ZONES: frozenset[str] | None = None
+_ZONES: dict[str, str] | None = None
 
 
-def _zones() -> frozenset[str]:
+def _zones() -> dict[str, str]:
+    """Every IANA zone by its lower-case name, so `europe/berlin` is Europe/Berlin."""
     global _ZONES
     if _ZONES is None:
-        _ZONES = frozenset(available_timezones())
+        _ZONES = {z.lower(): z for z in available_timezones()}
     return _ZONES
 
 

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from pydantic import Field, SecretStr, ValidationError
+from typing import Literal
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 class ConfigError(Exception):
     """A missing or malformed setting; the message names the variable."""
+
+
+DATABASE_SCHEMES = ("sqlite", "postgres", "postgresql", "asyncpg", "psycopg")
 
 
 class Settings(BaseSettings):
@@ -37,6 +42,29 @@ class Settings(BaseSettings):
     away_words: str = "vacation,holiday,ooo,out of office,sick,parental leave,pto,away"
     busy_words: str = "meeting,in a call,focus,presenting,commuting"
     random_seed: int | None = None
+    health_port: int = Field(
+        default=8080, ge=0, le=65535
+    )  # /healthz, /readyz, /metrics; 0: any free
+    log_format: Literal["text", "json"] = "text"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_database(cls, url: str) -> str:
+        scheme = url.split("://", 1)[0].lower() if "://" in url else ""
+        if scheme not in DATABASE_SCHEMES:
+            raise ValueError(
+                f"{url.split('://', 1)[0]!r} is not a database this app speaks: use "
+                "sqlite://FILE or postgres://USER:PASSWORD@HOST:5432/NAME"
+            )
+        return url
+
+    @field_validator("log_format", "log_level", mode="before")
+    @classmethod
+    def _fold_case(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        return value.lower() if value.lower() in ("text", "json") else value.upper()
 
     def words(self, which: str) -> tuple[str, ...]:
         """A comma-separated word list as lower-case phrases."""
@@ -51,7 +79,8 @@ def load_settings(**overrides: object) -> Settings:
     except ValidationError as exc:
         err = exc.errors()[0]
         name = str(err["loc"][0]).upper() if err["loc"] else "settings"
-        raise ConfigError(f"{name}: {err['msg']}") from None
+        msg = str(err["msg"]).removeprefix("Value error, ")
+        raise ConfigError(f"{name}: {msg}") from None
 
 
 def require(value: SecretStr | None, name: str) -> str:

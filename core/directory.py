@@ -38,6 +38,11 @@ class Directory:
         self._tenants: dict[tuple[str, str], int] = {}
         self._contacts: dict[tuple[int, str], int] = {}
 
+    def forget(self) -> None:
+        """Drop cached ids after their rows were deleted (the shell's `:reset`)."""
+        self._tenants.clear()
+        self._contacts.clear()
+
     async def tenant_id(self, platform: str, external_id: str) -> int:
         cached = self._tenants.get((platform, external_id))
         if cached is not None:

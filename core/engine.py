@@ -21,9 +21,12 @@ from core.commands import (
     Ask,
     CommandError,
     CommunityCommand,
+    Help,
     SetAvailability,
     SetHours,
     Why,
+    did_you_mean,
+    help_text,
     parse,
     too_long,
 )
@@ -37,6 +40,7 @@ from core.presence.monitor import Change, PresenceMonitor
 from core.presence.signals import Activity, ClearHours, Override, Signal, WorkingHours
 from core.resolver import Resolver
 from core.store.models import Community, Delivery
+from core.store.queries import column_strs
 from core.subscriptions import Notifier
 from core.tasks import Tasks
 from core.tracking import Tracking
@@ -134,7 +138,9 @@ class Engine:
         try:
             cmd = parse(name, text)
         except CommandError as exc:
-            return Message.of(f"{exc.message}\nUsage: {exc.usage}")
+            return exc.reply()
+        if isinstance(cmd, Help):
+            return Message.of(help_text(cmd.topic))
         who = await self.directory.who(actor)
         self.activity(actor, "command")
         try:
@@ -151,7 +157,7 @@ class Engine:
                 return self._set_availability(who, cmd)
             return await self._set_hours(who, cmd)
         except CommandError as exc:
-            return Message.of(f"{exc.message}\nUsage: {exc.usage}")
+            return exc.reply()
 
     async def message(
         self, actor: Actor, text: str, place: Place, groups: Iterable[str] = ()
@@ -280,7 +286,11 @@ class Engine:
     async def _community(self, who: Who, handle: str) -> Community:
         community = await self.directory.community(who.tenant_id, handle)
         if community is None:
-            raise CommandError(f"there is no community @{handle} here", "/community list")
+            known = await column_strs(
+                Community.filter(tenant_id=who.tenant_id).limit(1000), "handle"
+            )
+            hint = did_you_mean(handle, [str(h) for h in known], "@")
+            raise CommandError(f"there is no community @{handle} here.{hint}", "/community list")
         return community
 
     async def group_request(
@@ -320,7 +330,7 @@ class Engine:
             else " until you say /available"
         )
         note = f" ({cmd.note})" if cmd.note else ""
-        return Message.of(f"You're {cmd.availability.value}{when}{note}.")
+        return Message.of(f"You're {texts.CHOSEN[cmd.availability]}{when}{note}.")
 
     async def _set_hours(self, who: Who, cmd: SetHours) -> Message:
         if cmd.start_minute is None:
@@ -329,9 +339,7 @@ class Engine:
         contact = await self.directory.contact(who.tenant_id, who.actor.user_id)
         tz = cmd.tz or (contact.tz if contact else None) or "UTC"
         self.observe(who.key, WorkingHours(cmd.start_minute, cmd.end_minute, cmd.days, tz))
-        days = ",".join(
-            ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")[d] for d in sorted(cmd.days)
-        )
+        days = cmd.label
         s, e = cmd.start_minute, cmd.end_minute
         return Message.of(
             f"Working hours set: {s // 60:02d}:{s % 60:02d}–{e // 60:02d}:{e % 60:02d} {days} ({tz})."

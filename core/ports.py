@@ -58,6 +58,7 @@ class Message:
 
     parts: tuple[Part, ...]
     buttons: tuple[Button, ...] = ()
+    failed: bool = False  # a refusal of bad input (the shell's `--script` exits 1 on one)
 
     @classmethod
     def of(cls, *parts: Part, buttons: tuple[Button, ...] = ()) -> Message:

@@ -17,13 +17,21 @@ ICON = {
     Availability.UNKNOWN: "❔",
 }
 
+CHOSEN = {  # what a person called their own choice: /away says "away", never "offline"
+    Availability.AVAILABLE: "available",
+    Availability.BUSY: "busy",
+    Availability.OFFLINE: "away",
+    Availability.IDLE: "idle",
+    Availability.UNKNOWN: "unknown",
+}
+
 
 def clock_time(ts: float, tz: str, now: float) -> str:
-    """15:00 today, or Tue 15:00 further out, in the reader's zone."""
+    """15:00 CET today, or Tue 15:00 CET further out: the reader's zone, named."""
     local = datetime.fromtimestamp(ts, zone(tz))
     if abs(ts - now) < 20 * 3600:
-        return local.strftime("%H:%M")
-    return local.strftime("%a %H:%M")
+        return local.strftime("%H:%M %Z")
+    return local.strftime("%a %H:%M %Z")
 
 
 def span(seconds: float) -> str:

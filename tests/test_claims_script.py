@@ -16,7 +16,7 @@ NOW = "2026-01-05T09:00:00+00:00"
 
 
 def run_shell(tmp_path: Path, *extra: str) -> str:
-    env = {**os.environ, "DATABASE_URL": f"sqlite://{tmp_path}/shell.sqlite3", "RANDOM_SEED": "7"}
+    env = {**os.environ, "RANDOM_SEED": "7", "PYTHONPATH": str(SCRIPTS.parents[1])}
     env.pop("REDIS_URL", None)
     done = subprocess.run(
         [
@@ -28,6 +28,8 @@ def run_shell(tmp_path: Path, *extra: str) -> str:
             str(SCRIPTS / "claims.shell"),
             "--now",
             NOW,
+            "--database",
+            f"sqlite://{tmp_path}/shell.sqlite3",
             *extra,
         ],
         capture_output=True,
@@ -37,8 +39,9 @@ def run_shell(tmp_path: Path, *extra: str) -> str:
         check=False,
         cwd=tmp_path,
     )
-    assert done.returncode == 0, done.stderr
-    assert done.stderr == "", done.stderr
+    # the script shows four refusals on purpose: a script with refused lines exits 1 and says so
+    assert done.returncode == 1, done.stderr
+    assert done.stderr == "groupcast: 4 lines of the script failed\n", done.stderr
     return done.stdout
 
 

@@ -17,6 +17,7 @@ from core.commands import (
     Ask,
     CommandError,
     CommunityCommand,
+    Help,
     SetAvailability,
     SetHours,
     UserRef,
@@ -35,7 +36,7 @@ def refused(command: str, text: str) -> CommandError:
         parse(command, text)
     err = info.value
     assert err.message
-    assert str(err) == f"{err.message}\nUsage: {err.usage}"
+    assert str(err) == f"{err.message}\nTry: {err.usage}"
     return err
 
 
@@ -291,6 +292,11 @@ class TestAvailability:
             ("busy", "45m focus", SetAvailability(A.BUSY, 2700.0, "focus")),
             ("busy", "in the zone", SetAvailability(A.BUSY, None, "in the zone")),
             ("BUSY", "1H", SetAvailability(A.BUSY, 3600.0, "")),
+            ("away", "1.5h", SetAvailability(A.OFFLINE, 5400.0, "")),
+            ("away", "90m", SetAvailability(A.OFFLINE, 5400.0, "")),
+            ("away", "2 hours lunch", SetAvailability(A.OFFLINE, 7200.0, "lunch")),
+            ("busy", "for 45 mins focus", SetAvailability(A.BUSY, 2700.0, "focus")),
+            ("available", "1 hour", SetAvailability(A.AVAILABLE, 3600.0, "")),
         ],
     )
     def test_valid(self, command: str, text: str, expected: SetAvailability) -> None:
@@ -307,6 +313,10 @@ class TestAvailability:
             ("available", "2h later", r"/available takes only an optional duration"),
             ("away", "n" * 101, r"the note is too long \(at most 100 characters\)"),
             ("busy", "1h " + "n" * 101, r"the note is too long"),
+            ("away", "tomorrow", r"“tomorrow” is a time of day, and I take only how long"),
+            ("away", "until 17:00", r"“until 17:00” is a time of day"),
+            ("busy", "3pm call", r"“3pm” is not a duration: say 30m, 1.5h, 2 hours or 3d"),
+            ("away", "for lunch", r"“lunch” is not a duration"),
         ],
     )
     def test_invalid(self, command: str, text: str, message: str) -> None:
@@ -327,12 +337,16 @@ class TestAvailability:
             ("2d", 172800.0),
             ("1W", 604800.0),
             ("1d2h3m4s", 93784.0),
+            ("1.5h", 5400.0),
+            ("0.5d", 43200.0),
         ],
     )
     def test_durations(self, word: str, seconds: float) -> None:
         assert parse_duration(word) == seconds
 
-    @pytest.mark.parametrize("word", ["", "h", "2", "2x", "h2", "1h30", "-1h", "1.5h", "soon"])
+    @pytest.mark.parametrize(
+        "word", ["", "h", "2", "2x", "h2", "1h30", "-1h", "1.5", ".5h", "soon"]
+    )
     def test_words_that_are_not_durations(self, word: str) -> None:
         assert parse_duration(word) is None
 
@@ -341,6 +355,17 @@ class TestAvailability:
 
 
 class TestHours:
+    @pytest.mark.parametrize(
+        ("text", "label"),
+        [
+            ("09:00-17:00 Sun-Thu", "Sun-Thu"),
+            ("09:00-17:00 sat,sun", "Sat,Sun"),
+            ("09:00-17:00", "Mon-Fri"),
+        ],
+    )
+    def test_days_are_kept_as_written(self, text: str, label: str) -> None:
+        assert parse("hours", text).label == label  # type: ignore[union-attr]
+
     @pytest.mark.parametrize(
         ("text", "expected"),
         [
@@ -358,6 +383,7 @@ class TestHours:
             ("13:00-24:00", SetHours(780, 0, MON_FRI, None)),
             ("00:00-24:00 Mon-Sun", SetHours(0, 0, frozenset(range(7)), None)),
             ("off", SetHours(None)),
+            ("09:00-17:00 europe/berlin", SetHours(540, 1020, MON_FRI, "Europe/Berlin")),
         ],
     )
     def test_valid(self, text: str, expected: SetHours) -> None:
@@ -382,7 +408,6 @@ class TestHours:
             ),
             ("09:00-17:00 Funday", r"“Funday” is neither days"),
             ("09:00-17:00 Mon,,Tue", r"“Mon,,Tue” is neither days"),
-            ("09:00-17:00 europe/berlin", r"“europe/berlin” is neither days"),
         ],
     )
     def test_invalid(self, text: str, message: str) -> None:
@@ -390,11 +415,23 @@ class TestHours:
 
 
 class TestUnknownCommands:
-    @pytest.mark.parametrize("name", ["", "/", "help", "/ask", "communities", "hours off"])
+    @pytest.mark.parametrize("name", ["", "/", "/ask", "communities", "hours off"])
     def test_unknown_commands_are_refused_with_the_list_of_commands(self, name: str) -> None:
         err = refused(name, "anything")
         assert err.message.startswith("unknown command /")
-        assert err.usage == "/ask-available · /community · /available · /away · /busy · /hours"
+        assert err.usage == (
+            "/ask-available · /community · /available · /away · /busy · /hours · /help"
+        )
+
+    @pytest.mark.parametrize(
+        ("name", "near"), [("communities", "/community"), ("awya", "/away"), ("hlep", "/help")]
+    )
+    def test_a_near_miss_names_the_command_meant(self, name: str, near: str) -> None:
+        assert refused(name, "x").message.endswith(f"Did you mean {near}?")
+
+    def test_help_is_a_command_everywhere(self) -> None:
+        assert parse("help", "") == Help()
+        assert parse("community", "help") == Help("community")
 
 
 # -- hostile numerals: refused, never a crash --------------------------------------------

@@ -104,8 +104,9 @@ SCENARIOS = [
 
 def shell(db: str, cwd: Path, script: str, crash_at: str | None = None) -> Process:
     extra = {VARIABLE: crash_at} if crash_at else {}
-    env = environment(DATABASE_URL=db, RANDOM_SEED="7", **extra)
-    return Process(["shell", "--script", "-", "--json", "--now", NOW], env, cwd, script + "\n")
+    env = environment(RANDOM_SEED="7", **extra)
+    args = ["shell", "--script", "-", "--json", "--now", NOW, "--database", db]
+    return Process(args, env, cwd, script + "\n")
 
 
 def run(db: str, cwd: Path, script: str, crash_at: str | None = None) -> tuple[int, list[str]]:

@@ -141,6 +141,7 @@ async def harness(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> AsyncIt
             discord_dev_guild=GUILD,
             database_url=f"sqlite://{tmp_path}/discord.sqlite3",
             random_seed=7,
+            health_port=0,
         )
         clock = ManualClock(T0)
         got: asyncio.Future[tuple[GroupcastBot, Engine]] = (
@@ -424,7 +425,7 @@ async def test_autocomplete_offers_the_guilds_communities(harness: Harness) -> N
 
 async def test_commands_are_synced_to_the_dev_guild(harness: Harness) -> None:
     names = {c["name"] for c in harness.fake.commands(GUILD)}
-    assert names == {"ask-available", "community", "available", "away", "busy", "hours"}
+    assert names == {"ask-available", "community", "available", "away", "busy", "hours", "help"}
     assert harness.fake.commands() == []
 
 
@@ -437,6 +438,7 @@ async def test_disallowed_intents_give_one_clear_line(
             discord_api_url=fake.api_url,
             discord_gateway_url=fake.gateway_url,
             database_url=f"sqlite://{tmp_path}/intents.sqlite3",
+            health_port=0,
         )
         with fake.redirect_discord_py():
             code = await asyncio.wait_for(run_discord(settings, tick_every=None), TIMEOUT)

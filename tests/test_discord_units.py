@@ -97,6 +97,7 @@ async def test_manifest_matches_what_the_bot_syncs() -> None:
     assert perms == discord.Permissions(
         view_channel=True,
         send_messages=True,
+        send_messages_in_threads=True,  # replies to an ask go to its thread
         embed_links=True,
         read_message_history=True,
         use_application_commands=True,

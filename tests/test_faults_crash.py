@@ -48,8 +48,9 @@ async def states() -> Counter[str]:
 
 
 def start(db: str, cwd: Path, script: str) -> Process:
-    env = environment(DATABASE_URL=db)
-    return Process(["shell", "--script", "-", "--json"], env, cwd, script)
+    return Process(
+        ["shell", "--script", "-", "--json", "--database", db], environment(), cwd, script
+    )
 
 
 async def test_sigkill_mid_fanout_then_restart_completes_it(db: str, tmp_path: Path) -> None:

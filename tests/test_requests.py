@@ -18,7 +18,7 @@ async def test_ask_one_reaches_one_available_member_and_explains_the_rest(
     t = await workspace.run("/ask-available frontend can someone review #12?")
     assert t.asked() == ["bob"]
     assert "Asked @bob" in t.reply()
-    assert "carol (busy: do-not-disturb until 11:00)" in t.reply()
+    assert "carol (busy: do-not-disturb until 11:00 UTC)" in t.reply()
     assert "Also available, not needed this time: dave" in t.reply()
     (dm,) = t.dms("bob")
     assert "@alice asks @frontend: can someone review #12?" in dm.text
@@ -178,7 +178,7 @@ async def test_the_sweeper_leaves_a_running_fan_out_alone(
 async def test_skip_reasons_tell_times_in_the_requesters_zone(workspace: Workspace) -> None:
     berlin = Actor("shell", "local", "alice", "alice", "Europe/Berlin")
     reply = await workspace.engine.command(berlin, "ask-available", "frontend review please")
-    assert "carol (busy: do-not-disturb until 12:00)" in reply.plain()
+    assert "carol (busy: do-not-disturb until 12:00 CET)" in reply.plain()
 
 
 async def test_a_tick_racing_a_new_fan_out_never_sends_twice(

@@ -93,4 +93,4 @@ async def test_timeout_moves_to_next(world: World) -> None:
 
 async def test_bad_command_gets_usage_and_never_raises(world: World) -> None:
     answer = await world.command(ALICE, "/ask-available", "")
-    assert "Usage: /ask-available" in answer
+    assert "Try: /ask-available" in answer

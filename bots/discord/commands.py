@@ -125,7 +125,15 @@ def add_commands(tree: app_commands.CommandTree[Any], bot: GroupcastBot) -> None
     async def link(interaction: discord.Interaction[Any], handle: str, role: discord.Role) -> None:
         await bot.run_command(interaction, "community", f"link {handle} <group:{role.id}>")
 
+    @group.command(name="help", description="Every /community action and what it takes")
+    async def community_help(interaction: discord.Interaction[Any]) -> None:
+        await bot.run_command(interaction, "community", "help")
+
     tree.add_command(group)
+
+    @tree.command(name="help", description="Every groupcast command and what it takes")
+    async def help_(interaction: discord.Interaction[Any]) -> None:
+        await bot.run_command(interaction, "help", "")
 
     @tree.command(name="available", description="Back to automatic, or available for a while")
     @app_commands.guild_only()

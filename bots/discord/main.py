@@ -7,9 +7,11 @@ import sys
 import warnings
 from collections.abc import Awaitable, Callable
 
+import aiohttp
 import yarl
 
 from bots.discord.bot import GroupcastBot
+from bots.health import Health, serve
 from core.bootstrap import running
 from core.clock import Clock
 from core.config import Settings, require
@@ -66,6 +68,7 @@ async def run_discord(
     started: Started | None = None,
     tick_every: float | None = 1.0,
     guild_ready_timeout: float = 2.0,
+    serve_health: bool = True,
 ) -> int:
     """Run the bot until it is closed; 2 with one clear line when Discord refuses to start it."""
     token = require(settings.discord_token, "DISCORD_TOKEN")
@@ -74,6 +77,8 @@ async def run_discord(
         content = await message_content_enabled(token)
     except discord.LoginFailure:
         return _fail("DISCORD_TOKEN was rejected by Discord (401): copy the bot token again")
+    except (aiohttp.ClientError, OSError, TimeoutError, discord.HTTPException) as exc:
+        return _fail(unreachable(settings, exc))
     if not content:
         log.warning(
             "Message Content Intent is off in the developer portal: @handle mentions in "
@@ -83,12 +88,19 @@ async def run_discord(
     try:
         async with running(settings, bot.platform, clock, tick_every=tick_every) as engine:
             bot.attach(engine)
-            async with bot:
-                if started is not None:
-                    result = started(bot, engine)
-                    if result is not None:
-                        await result
-                await bot.start(token)
+            health = Health(engine, settings.database_url, lambda: _gateway(bot))
+            health.instrument()
+            side = await serve(health, settings.health_port) if serve_health else None
+            try:
+                async with bot:
+                    if started is not None:
+                        result = started(bot, engine)
+                        if result is not None:
+                            await result
+                    await bot.start(token)
+            finally:
+                if side is not None:
+                    await side.cleanup()
     except discord.PrivilegedIntentsRequired:
         return _fail(
             "Discord closed the gateway (4014: disallowed intents). Turn on "
@@ -96,7 +108,20 @@ async def run_discord(
         )
     except discord.LoginFailure:
         return _fail("DISCORD_TOKEN was rejected by Discord (401): copy the bot token again")
+    except (aiohttp.ClientError, discord.GatewayNotFound, discord.ConnectionClosed) as exc:
+        return _fail(unreachable(settings, exc))
     return 0
+
+
+def unreachable(settings: Settings, exc: BaseException) -> str:
+    """The one line for a Discord that cannot be reached (network, DNS, an outage)."""
+    why = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return f"cannot reach Discord at {settings.discord_api_url} ({why}); check the network or DISCORD_API_URL"
+
+
+def _gateway(bot: GroupcastBot) -> str | None:
+    """Ready once the gateway said READY (and until it drops)."""
+    return None if bot.is_ready() and not bot.is_closed() else "discord: gateway not READY"
 
 
 def _fail(line: str) -> int:

@@ -69,6 +69,12 @@ class ShellPlatform:
                 key, _, ref = line.partition(" ")
                 self._sent[key] = ref
 
+    def forget(self) -> None:
+        """Start over (`:reset`): what was taken before belongs to rows that are gone."""
+        self._sent.clear()
+        if self.sent_log is not None:
+            self.sent_log.unlink(missing_ok=True)
+
     @staticmethod
     def _ref(to: str) -> str:
         return f"{to}/{secrets.token_hex(4)}"

@@ -5,13 +5,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import sys
 
+import aiohttp
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp
+from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bots.api import app as api
+from bots.health import Health, serve
 from bots.slack.app import SlackBot, build_app
 from bots.slack.pacing import ConnectionRetry, PacedRetry, Pacer
 from bots.slack.platform import SlackPlatform
@@ -46,8 +50,10 @@ def make_client(
     )
 
 
-def web_app(app: AsyncApp, engine: Engine | None = None) -> web.Application:
-    """POST /slack/events (events, commands, interactivity), GET /healthz, and /api/v1."""
+def web_app(
+    app: AsyncApp, engine: Engine | None = None, health: Health | None = None
+) -> web.Application:
+    """POST /slack/events (events, commands, interactivity), /healthz (+ /readyz, /metrics), /api/v1."""
 
     async def events(request: web.Request) -> web.Response:
         return await to_aiohttp_response(await app.async_dispatch(await to_bolt_request(request)))
@@ -57,10 +63,27 @@ def web_app(app: AsyncApp, engine: Engine | None = None) -> web.Application:
 
     server = web.Application()
     server.router.add_post("/slack/events", events)
-    server.router.add_get("/healthz", healthz)
+    if health is None:
+        server.router.add_get("/healthz", healthz)
+    else:
+        health.routes(server)
     if engine is not None:
         api.add_routes(server, engine)
     return server
+
+
+async def auth_problem(client: AsyncWebClient, settings: Settings) -> str | None:
+    """auth.test at start: a rejected token or an unreachable Slack in one line, else None."""
+    try:
+        await client.auth_test()
+    except SlackApiError as exc:
+        return (
+            f"SLACK_BOT_TOKEN was rejected by Slack ({exc.response.get('error')}): "
+            "copy the Bot User OAuth Token (xoxb-…) from OAuth & Permissions again"
+        )
+    except (aiohttp.ClientError, OSError, TimeoutError) as exc:
+        return f"cannot reach Slack at {settings.slack_api_url} ({exc}); check the network or SLACK_API_URL"
+    return None
 
 
 def wire(
@@ -95,8 +118,13 @@ async def run_slack(settings: Settings) -> int:
     pacer = make_pacer(settings)
     client = make_client(token, settings, pacer)
     platform = SlackPlatform(client, pacer)
+    if problem := await auth_problem(client, settings):
+        print(f"groupcast: {problem}", file=sys.stderr, flush=True)
+        return 2
     clock = SystemClock()
     async with running(settings, platform, clock) as engine:
+        health = Health(engine, settings.database_url)  # auth.test passed above
+        health.instrument()
         prober = wire(engine, platform, settings, clock, settings.slack_presence_calls_per_minute)
         events = inbound_events(settings, clock)  # event ids, shared by every slack process
         bot = SlackBot(engine, platform, events=events)
@@ -108,9 +136,13 @@ async def run_slack(settings: Settings) -> int:
 
                 app_token = require(settings.slack_app_token, "SLACK_APP_TOKEN")
                 log.info("Slack bot running in Socket Mode")
-                await AsyncSocketModeHandler(app, app_token).start_async()  # type: ignore[no-untyped-call]
+                side = await serve(health, settings.health_port)
+                try:
+                    await AsyncSocketModeHandler(app, app_token).start_async()  # type: ignore[no-untyped-call]
+                finally:
+                    await side.cleanup()
             else:
-                runner = web.AppRunner(web_app(app, engine), access_log=None)
+                runner = web.AppRunner(web_app(app, engine, health), access_log=None)
                 await runner.setup()
                 await web.TCPSite(runner, "0.0.0.0", settings.port).start()
                 log.info("Slack bot listening on :%s (POST /slack/events, /api/v1)", settings.port)

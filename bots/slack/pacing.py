@@ -20,6 +20,8 @@ from slack_sdk.http_retry.request import HttpRequest
 from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
 
+from core.metrics import RATE_LIMITED
+
 Sleep = Callable[[float], Awaitable[None]]
 Monotonic = Callable[[], float]
 
@@ -183,6 +185,7 @@ class PacedRetry(AsyncRetryHandler):
     ) -> None:
         method = _method_of(request)
         if response is not None and response.status_code == 429:
+            RATE_LIMITED.labels(method).inc()
             self.pacer.hold(method, _retry_after(response))
         else:
             await self.pacer.sleep(min(30.0, 0.5 * 2**state.current_attempt))

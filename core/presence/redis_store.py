@@ -24,6 +24,10 @@ class RedisPresenceStore:
         self._channel = namespace + CHANNEL
         self._claims = namespace + CLAIMS
 
+    async def ping(self) -> None:
+        """One round trip (for /readyz); raises when Redis does not answer."""
+        await self._redis.ping()
+
     async def save(self, records: Mapping[str, str]) -> None:
         if not records:
             return

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from tortoise import Tortoise
+from tortoise import Tortoise, connections
 from tortoise.exceptions import DBConnectionError
 from tortoise.migrations.api import migrate as migrate_api
 
@@ -58,6 +58,11 @@ async def open_db(url: str, *, migrate_first: bool = True) -> None:
     if migrate_first:
         await migrate(url)
     await Tortoise.init(config=tortoise_config(url), _enable_global_fallback=True)
+
+
+async def ping(url: str) -> None:
+    """One round trip to the open database (for /readyz); raises when it does not answer."""
+    await connections.get(url.split(":", 1)[0]).execute_query("SELECT 1")
 
 
 async def close_db() -> None:

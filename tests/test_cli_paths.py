@@ -1,0 +1,111 @@
+"""Every `groupcast` path ends bad input in one line on stderr and a non-zero exit, never a traceback."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def groupcast(
+    cwd: Path, *args: str, stdin: str = "", **env: str
+) -> subprocess.CompletedProcess[str]:
+    keep = {k: os.environ[k] for k in ("PATH", "HOME", "LANG") if k in os.environ}
+    return subprocess.run(
+        [sys.executable, "-m", "bots.cli", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env={**keep, "PYTHONPATH": str(ROOT), **env},
+        cwd=cwd,
+        timeout=60,
+        check=False,
+    )
+
+
+def one_line(done: subprocess.CompletedProcess[str]) -> str:
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, done.stderr
+    assert "Traceback" not in done.stderr
+    return lines[0]
+
+
+def test_version_names_the_package(tmp_path: Path) -> None:
+    done = groupcast(tmp_path, "--version")
+    assert done.returncode == 0
+    assert done.stdout.startswith("groupcast ")
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "says"),
+    [
+        (["shell", "--script", "/nonexistent"], {}, "--script: cannot read /nonexistent"),
+        (["shell", "--now", "yesterday"], {}, "--now: “yesterday” is not a date and time"),
+        (["migrate"], {"DATABASE_URL": "mysqll://x"}, "DATABASE_URL: 'mysqll' is not a database"),
+        (
+            ["doctor"],
+            {"DATABASE_URL": "postgres://nobody@127.0.0.1:9/x"},
+            "DATABASE_URL: cannot reach",
+        ),
+        (["slack"], {}, "SLACK_BOT_TOKEN is not set"),
+        (["discord"], {}, "DISCORD_TOKEN is not set"),
+        (
+            ["discord"],
+            {"DISCORD_TOKEN": "x", "DISCORD_API_URL": "http://127.0.0.1:9"},
+            "cannot reach Discord at http://127.0.0.1:9",
+        ),
+        (["slack"], {"LOG_FORMAT": "xml"}, "LOG_FORMAT:"),
+    ],
+    ids=[
+        "script",
+        "now",
+        "mysql",
+        "db-down",
+        "slack-token",
+        "discord-token",
+        "discord-down",
+        "log",
+    ],
+)
+def test_bad_input_ends_in_one_line_and_exit_2(
+    tmp_path: Path, args: list[str], env: dict[str, str], says: str
+) -> None:
+    done = groupcast(tmp_path, *args, **env)
+    assert done.returncode == 2
+    assert says in one_line(done)
+
+
+def test_a_script_with_refused_lines_exits_1_and_counts_them(tmp_path: Path) -> None:
+    script = ":advance 9999999d\n:advance 10m\n/ask-avail frontend hi\n/community list\n"
+    done = groupcast(tmp_path, "shell", "--script", "-", stdin=script)
+    assert done.returncode == 1
+    assert one_line(done) == "groupcast: 2 lines of the script failed"
+    assert "too far: the clock moves at most 90d" in done.stdout
+    assert "(clock moved 10m" in done.stdout  # the session went on after the refusal
+    assert "Did you mean /ask-available?" in done.stdout
+
+
+def test_the_shell_keeps_its_own_database_whatever_dotenv_says(tmp_path: Path) -> None:
+    (tmp_path / ".env").write_text("DATABASE_URL=postgres://prod@127.0.0.1:9/production\n")
+    done = groupcast(tmp_path, "shell", "--script", "-", stdin="/community list\n")
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "groupcast-shell.sqlite3").exists()
+    elsewhere = f"sqlite://{tmp_path}/other.sqlite3"
+    done = groupcast(tmp_path, "shell", "--database", elsewhere, "--script", "-", stdin=":users\n")
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "other.sqlite3").exists()
+
+
+def test_subcommand_help_names_the_variables_that_matter(tmp_path: Path) -> None:
+    slack = groupcast(tmp_path, "slack", "--help").stdout
+    assert all(
+        v in slack for v in ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "PORT", "DATABASE_URL")
+    )
+    discord = groupcast(tmp_path, "discord", "--help").stdout
+    assert all(v in discord for v in ("DISCORD_TOKEN", "DISCORD_DEV_GUILD", "HEALTH_PORT"))
+    assert "--database" in groupcast(tmp_path, "shell", "--help").stdout
