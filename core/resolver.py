@@ -4,7 +4,7 @@ with the platform, and a reason for every member not chosen."""
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from core import texts
 from core.clock import Clock
@@ -14,6 +14,8 @@ from core.grouping import Member, Resolution, resolve
 from core.ports import Platform
 from core.presence.availability import Availability
 from core.presence.monitor import PresenceMonitor
+from core.replies import EXPLAINED_REST
+from core.roster_walk import roster_walk, walk_resolve
 from core.store.models import Community
 
 CONFIRM_ROUNDS = 3
@@ -58,13 +60,12 @@ class Resolver:
         tz: str,
     ) -> Resolution:
         """Walk the roster (already in strategy order) only as far as the request needs."""
-        roster = await self.roster(community, tenant)
+        walk = roster_walk(community, self.platform.name, tenant, mode, self.rng)
         explain = self.explainer(tz)
-        await self.monitor.load(roster.keys())
-        res = Resolution([], [], [])
-        for _ in range(CONFIRM_ROUNDS):  # re-check candidates with the platform; re-pick if moved
-            res = resolve(
-                roster,
+
+        def run(members: Sequence[Member]) -> Resolution:
+            return resolve(
+                members,
                 mode,
                 wanted=wanted,
                 requester_id=requester_id,
@@ -73,6 +74,10 @@ class Resolver:
                 capacity=community.capacity,
                 exclude=exclude,
             )
+
+        res = Resolution([], [], [])
+        for _ in range(CONFIRM_ROUNDS):  # re-check candidates with the platform; re-pick if moved
+            res = await walk_resolve(walk, run, self.monitor.load, wanted, EXPLAINED_REST)
             if mode not in (Mode.ONE, Mode.SOME) or not res.targets:
                 return res
             await self.platform.confirm_presence(tenant, [m.user_id for m in res.targets])
