@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 
 from bots.slack.platform import SlackPlatform
 from core.clock import Clock
 from core.directory import presence_key
 from core.ports import DeliveryFailed
 from core.presence.signals import IDLE, ONLINE, DoNotDisturb, Native, Signal
+from core.ratelimit import Bucket
 
 log = logging.getLogger(__name__)
 
@@ -24,19 +24,6 @@ DND_BATCH = 50  # dnd.teamInfo takes "up to 50 users"
 NATIVE = {"active": ONLINE, "away": IDLE}
 
 Observe = Callable[[str, Signal], object]
-
-
-@dataclass(slots=True)
-class _Budget:
-    """Calls a workspace may still make; refills continuously up to one minute's worth."""
-
-    per_minute: float
-    tokens: float
-    at: float
-
-    def refill(self, now: float) -> None:
-        self.tokens = min(self.per_minute, self.tokens + (now - self.at) * self.per_minute / 60)
-        self.at = now
 
 
 class Prober:
@@ -58,15 +45,14 @@ class Prober:
         self.observe = observe
         self.ttl = ttl
         self.per_minute = per_minute
-        self._budgets: dict[str, _Budget] = {}
+        self._budgets: dict[str, Bucket] = {}  # calls left per workspace, a minute's worth
         self._probed: dict[str, float] = {}
 
-    def _budget(self, tenant: str) -> _Budget:
+    def _budget(self, tenant: str) -> Bucket:
         budget = self._budgets.get(tenant)
-        now = self.clock.now()
         if budget is None:
-            budget = self._budgets[tenant] = _Budget(self.per_minute, self.per_minute, now)
-        budget.refill(now)
+            rate = self.per_minute / 60
+            budget = self._budgets[tenant] = Bucket(rate, self.per_minute, full_at=self.clock.now())
         return budget
 
     def stalest(self) -> dict[str, list[str]]:
@@ -92,7 +78,7 @@ class Prober:
                 for u in users
                 if now - self._probed.get(self._key(tenant, u), 0.0) >= self.ttl / 2
             ]
-            take = due[: int(budget.tokens)]
+            take = due[: max(0, int(budget.available(now)))]
             if take:
                 done += await self.probe(tenant, take)
         return done
@@ -102,7 +88,7 @@ class Prober:
         budget = self._budget(tenant)
         done = 0
         for uid in user_ids:
-            budget.tokens -= 1  # may go negative for a confirm: the prober then waits it out
+            budget.spend(1, self.clock.now())  # into debt for a confirm: the prober waits it out
             try:
                 resp = await self.platform.call("users.getPresence", user=uid)
             except DeliveryFailed as exc:
