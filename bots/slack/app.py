@@ -154,9 +154,19 @@ class SlackBot:
         return str(link) if link else None
 
 
-def build_app(bot: SlackBot, client: AsyncWebClient, signing_secret: str) -> AsyncApp:
+def build_app(
+    bot: SlackBot,
+    client: AsyncWebClient,
+    signing_secret: str,
+    *,
+    process_before_response: bool = False,
+) -> AsyncApp:
     """The bolt app with every listener registered; transports (HTTP, Socket Mode) wrap it."""
-    app = AsyncApp(client=client, signing_secret=signing_secret, process_before_response=False)
+    app = AsyncApp(
+        client=client,
+        signing_secret=signing_secret,
+        process_before_response=process_before_response,  # True for the command workers
+    )
     engine = bot.engine
     track = [bot.track]
 

@@ -13,6 +13,7 @@ from slack_sdk.http_retry.builtin_async_handlers import AsyncConnectionErrorRetr
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bots.slack.app import SlackBot, build_app
+from bots.slack.intake import CommandIntake
 from bots.slack.pacing import PacedRetry, Pacer
 from bots.slack.platform import SlackPlatform
 from bots.slack.prober import Prober
@@ -38,10 +39,13 @@ def make_client(token: str, settings: Settings, pacer: Pacer) -> AsyncWebClient:
     )
 
 
-def web_app(app: AsyncApp) -> web.Application:
-    """POST /slack/events (events, commands, interactivity) and GET /healthz."""
+def web_app(app: AsyncApp, intake: CommandIntake | None = None) -> web.Application:
+    """POST /slack/events (events, commands, interactivity) and GET /healthz; with `intake`,
+    slash commands are acknowledged at once and worked on behind a bounded queue."""
 
     async def events(request: web.Request) -> web.Response:
+        if intake is not None:
+            return await intake.handle(request)
         return await to_aiohttp_response(await app.async_dispatch(await to_bolt_request(request)))
 
     async def healthz(request: web.Request) -> web.Response:
@@ -99,7 +103,10 @@ async def run_slack(settings: Settings) -> int:
                 log.info("Slack bot running in Socket Mode")
                 await AsyncSocketModeHandler(app, app_token).start_async()  # type: ignore[no-untyped-call]
             else:
-                runner = web.AppRunner(web_app(app), access_log=None)
+                worker = build_app(bot, client, secret, process_before_response=True)
+                intake = CommandIntake(app, worker, secret)
+                intake.start()
+                runner = web.AppRunner(web_app(app, intake), access_log=None)
                 await runner.setup()
                 await web.TCPSite(runner, "0.0.0.0", settings.port).start()
                 log.info("Slack bot listening on :%s (POST /slack/events)", settings.port)
@@ -107,6 +114,7 @@ async def run_slack(settings: Settings) -> int:
                     await asyncio.Event().wait()
                 finally:
                     await runner.cleanup()
+                    await intake.stop()
         finally:
             probing.cancel()
             with contextlib.suppress(asyncio.CancelledError):
