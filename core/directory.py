@@ -213,19 +213,24 @@ class Roster(Sequence[Member]):
     def _member(self, row: int) -> Member:
         got = self._built.get(row)
         if got is None:
-            cid, uid, name, role, joined, asked, accepted, n = self._rows[row]
-            got = self._built[row] = Member(
-                cid,
-                uid,
-                name,
-                self._prefix + uid,
-                _ROLES[role],
-                _epoch(joined),
-                _epoch(asked),
-                _epoch(accepted),
-                n,
-            )
+            got = self._built[row] = member_of(self._rows[row], self._prefix)
         return got
+
+
+def member_of(row: Sequence[Any], prefix: str) -> Member:
+    """A member from one roster row (contact, user, name, role, three timestamps, open asks)."""
+    cid, uid, name, role, joined, asked, accepted, n = row
+    return Member(
+        cid,
+        uid,
+        name,
+        prefix + uid,
+        _ROLES[role],
+        _epoch(joined),
+        _epoch(asked),
+        _epoch(accepted),
+        n,
+    )
 
 
 class _Window(Sequence[Member]):

@@ -4,16 +4,18 @@ the platform for members unknown or stale, and a reason for every member not cho
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from core import texts
 from core.clock import Clock
 from core.directory import Directory, Roster
 from core.domain import Mode
 from core.freshness import PresenceCheck
-from core.grouping import Member, Resolution
+from core.grouping import Member, Resolution, resolve
 from core.ports import Platform
 from core.presence.monitor import PresenceMonitor
+from core.replies import EXPLAINED_REST
+from core.roster_walk import roster_walk, walk_resolve
 from core.store.models import Community
 
 
@@ -55,17 +57,37 @@ class Resolver:
         exclude: set[int],
         tz: str,
     ) -> Resolution:
-        """Walk the roster (already in strategy order) only as far as the request needs,
-        asking the platform about members it knows nothing fresh about (core.freshness)."""
-        roster = await self.roster(community, tenant)
-        await self.monitor.load(roster.keys())
-        return await PresenceCheck(self.platform, self.monitor).resolve(
-            tenant,
-            roster,
-            mode,
-            wanted=wanted,
-            requester_id=requester_id,
-            explain=self.explainer(tz),
-            capacity=community.capacity,
-            exclude=exclude,
-        )
+        """Walk the roster (already in strategy order) only as far as the request needs, in
+        pages (core.roster_walk), asking the platform about members it knows nothing fresh
+        about (core.freshness); another page is read only while the checked picks fall short."""
+        walk = roster_walk(community, self.platform.name, tenant, mode, self.rng)
+        explain = self.explainer(tz)
+
+        def run(members: Sequence[Member]) -> Resolution:
+            return resolve(
+                members,
+                mode,
+                wanted=wanted,
+                requester_id=requester_id,
+                availability=self.monitor.availability,
+                explain=explain,
+                capacity=community.capacity,
+                exclude=exclude,
+            )
+
+        check = PresenceCheck(self.platform, self.monitor)
+        while True:
+            await walk_resolve(walk, run, self.monitor.load, wanted, EXPLAINED_REST)
+            res = await check.resolve(
+                tenant,
+                walk,
+                mode,
+                wanted=wanted,
+                requester_id=requester_id,
+                explain=explain,
+                capacity=community.capacity,
+                exclude=exclude,
+            )
+            if len(res.targets) >= wanted or walk.complete:
+                return res
+            await self.monitor.load(await walk.more())

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from core.directory import Directory
-from core.grouping import order
-from core.store.models import Community, Contact, Membership, Strategy, Tenant
+from core.grouping import Member, Resolution, order, resolve
+from core.presence.availability import Availability
+from core.roster_walk import FIRST_PAGE, RosterWalk, walk_resolve
+from core.store.models import Community, Contact, Membership, Mode, Strategy, Tenant
 
 BASE = datetime(2026, 1, 5, 9, tzinfo=UTC)
 
@@ -79,3 +82,62 @@ async def test_members_are_built_only_as_far_as_they_are_read(db: str) -> None:
     assert len(rest) == 24 and rest[0] is roster[1]
     assert first.key == f"shell:roster:{first.user_id}"
     assert next(iter(roster.keys())).startswith("shell:roster:")
+
+
+@pytest.mark.parametrize(
+    "strategy", [Strategy.LEAST_RECENT, Strategy.LONGEST_IDLE, Strategy.ROUND_ROBIN]
+)
+async def test_the_walk_reads_pages_in_the_same_order_as_the_whole_roster(
+    db: str, strategy: Strategy
+) -> None:
+    community = await community_of(60, strategy)
+    community.rr_cursor = 17 if strategy is Strategy.ROUND_ROBIN else 0
+    whole = [m.contact_id for m in await Directory().roster(community, "shell", "roster")]
+    walk = RosterWalk(community, "shell:roster:")
+    while not walk.complete:
+        await walk.more()
+    assert [m.contact_id for m in walk] == whole
+    assert len(walk) == 60
+
+
+async def test_a_one_in_a_large_community_reads_one_page(db: str) -> None:
+    community = await community_of(120, Strategy.LEAST_RECENT)
+    walk = RosterWalk(community, "shell:roster:")
+    res = await walk_resolve(walk, first_free, ignore, 1, explained_rest=50)
+    assert walk.queries == 1 and len(list(walk)) == FIRST_PAGE
+    assert len(res.targets) == 1 and len(res.rest) == 119
+
+
+async def test_a_small_rest_is_read_so_it_can_be_explained(db: str) -> None:
+    community = await community_of(30, Strategy.LEAST_RECENT)
+    walk = RosterWalk(community, "shell:roster:")
+    res = await walk_resolve(walk, first_free, ignore, 1, explained_rest=50)
+    assert walk.complete and [m.contact_id for m in res.rest] == [
+        m.contact_id for m in list(walk)[1:]
+    ]
+
+
+async def test_the_random_walk_is_seeded_and_covers_everyone(db: str) -> None:
+    community = await community_of(40, Strategy.RANDOM)
+    orders = []
+    for _ in range(2):
+        walk = RosterWalk(community, "shell:roster:", rng=random.Random(9))
+        while not walk.complete:
+            await walk.more()
+        orders.append([m.contact_id for m in walk])
+    assert orders[0] == orders[1] and len(set(orders[0])) == 40
+
+
+def first_free(members: Sequence[Member]) -> Resolution:
+    return resolve(
+        members,
+        Mode.ONE,
+        requester_id=-1,
+        availability=lambda key: Availability.AVAILABLE,
+        explain=lambda m: "",
+        capacity=3,
+    )
+
+
+async def ignore(keys: Iterable[str]) -> None:
+    list(keys)

@@ -7,6 +7,8 @@ import time
 from aiohttp.test_utils import TestClient, TestServer
 from slack_sdk.models.views import View
 
+from bots.slack.app import build_app
+from bots.slack.intake import CommandIntake
 from bots.slack.main import web_app
 from core.store.models import Community, Contact, Delivery, DeliveryState, Membership
 from tests.slack_fixtures import ALICE, BOB, CAROL, CHANNEL, DAVE, SECRET, World, buttons, world
@@ -211,3 +213,26 @@ async def test_presence_events_feed_monitor_only_for_tracked(world: World) -> No
     before = len(world.engine.monitor)
     await world.event(sp.user_status_changed("U0STRANGER", "lunch"))
     assert len(world.engine.monitor) == before
+
+
+async def test_a_slash_command_is_acknowledged_first_and_worked_on_behind_the_queue(
+    world: World,
+) -> None:
+    worker = build_app(world.bot, world.bot.platform.client, SECRET, process_before_response=True)
+    intake = CommandIntake(world.app, worker, SECRET)
+    async with TestClient(TestServer(web_app(world.app, intake))) as http:
+        body = sp.slash_command("/community", "create queued")
+        forged = await http.post(
+            "/slack/events", data=body, headers=sp.signed_headers(body, "not-the-secret")
+        )
+        assert forged.status == 401 and intake.queue.empty()
+        resp = await http.post("/slack/events", data=body, headers=sp.signed_headers(body, SECRET))
+        assert resp.status == 200 and await resp.text() == ""
+        assert intake.queue.qsize() == 1, "acknowledged before any of the work ran"
+        intake.start(workers=1)
+        try:
+            await intake.join()
+        finally:
+            await intake.stop()
+    await world.bot.settle()
+    assert await Community.filter(handle="queued").exists()

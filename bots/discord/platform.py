@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-import time
 import warnings
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -18,6 +17,7 @@ import aiohttp
 
 from bots.discord.markup import Piece, pieces, render
 from core.ports import KEY_MAX, Button, DeliveryFailed, Message
+from core.ratelimit import Pacer  # one token bucket for every adapter
 
 with warnings.catch_warnings():
     # discord.py imports the stdlib audioop module, deprecated since 3.11.
@@ -45,45 +45,7 @@ STYLES = {
     "subscribe": discord.ButtonStyle.primary,
 }
 
-Sleep = Callable[[float], Awaitable[None]]
 Querier = Callable[[str, list[str]], Awaitable[int]]
-
-
-class Pacer:
-    """A token bucket: at most `rate` operations a second after a burst of `burst`.
-
-    discord.py already waits out 429s; this keeps us from provoking them (and from looking
-    like DM spam) when a request fans out to many people at once.
-    """
-
-    def __init__(
-        self,
-        rate: float,
-        burst: int,
-        *,
-        clock: Callable[[], float] = time.monotonic,
-        sleep: Sleep = asyncio.sleep,
-    ) -> None:
-        self.rate = rate
-        self.burst = float(burst)
-        self.clock = clock
-        self.sleep = sleep
-        self._tokens = float(burst)
-        self._at = clock()
-        self._lock = asyncio.Lock()
-
-    async def wait(self) -> None:
-        """Take one token, sleeping until one is free."""
-        async with self._lock:
-            now = self.clock()
-            self._tokens = min(self.burst, self._tokens + (now - self._at) * self.rate)
-            self._at = now
-            if self._tokens < 1:
-                delay = (1 - self._tokens) / self.rate
-                await self.sleep(delay)
-                self._tokens = 1.0
-                self._at = self.clock()
-            self._tokens -= 1
 
 
 def custom_id(button: Button, tenant: str) -> str:

@@ -170,13 +170,23 @@ class SlackBot:
         return str(link) if link else None
 
 
-def build_app(bot: SlackBot, client: AsyncWebClient, signing_secret: str) -> AsyncApp:
+def build_app(
+    bot: SlackBot,
+    client: AsyncWebClient,
+    signing_secret: str,
+    *,
+    process_before_response: bool = False,
+) -> AsyncApp:
     """The bolt app with every listener registered; transports (HTTP, Socket Mode) wrap it."""
     # Bolt's process_before_response is one switch for the whole app: on, every slash command
-    # would hold its HTTP answer until its fan-out is done. So the app acks first, and the
+    # would hold its HTTP answer until its fan-out is done. The web app acks first, and the
     # events that create work run `persist_first` (a listener middleware, which bolt awaits
-    # before it acks) instead: the same guarantee, for just those events.
-    app = AsyncApp(client=client, signing_secret=signing_secret, process_before_response=False)
+    # before it acks) instead; the command workers' app processes before it responds.
+    app = AsyncApp(
+        client=client,
+        signing_secret=signing_secret,
+        process_before_response=process_before_response,  # True for the command workers
+    )
     engine = bot.engine
     track = [bot.track]
 

@@ -17,6 +17,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bots.api import app as api
 from bots.health import Health, serve
 from bots.slack.app import SlackBot, build_app
+from bots.slack.intake import CommandIntake
 from bots.slack.pacing import ConnectionRetry, PacedRetry, Pacer
 from bots.slack.platform import SlackPlatform
 from bots.slack.prober import Prober
@@ -51,11 +52,18 @@ def make_client(
 
 
 def web_app(
-    app: AsyncApp, engine: Engine | None = None, health: Health | None = None
+    app: AsyncApp,
+    engine: Engine | None = None,
+    health: Health | None = None,
+    intake: CommandIntake | None = None,
 ) -> web.Application:
-    """POST /slack/events (events, commands, interactivity), /healthz (+ /readyz, /metrics), /api/v1."""
+    """POST /slack/events (events, commands, interactivity), /healthz (+ /readyz, /metrics),
+    /api/v1; with `intake`, slash commands are acknowledged at once and worked on behind a
+    bounded queue."""
 
     async def events(request: web.Request) -> web.Response:
+        if intake is not None:
+            return await intake.handle(request)
         return await to_aiohttp_response(await app.async_dispatch(await to_bolt_request(request)))
 
     async def healthz(request: web.Request) -> web.Response:
@@ -142,7 +150,10 @@ async def run_slack(settings: Settings) -> int:
                 finally:
                     await side.cleanup()
             else:
-                runner = web.AppRunner(web_app(app, engine, health), access_log=None)
+                worker = build_app(bot, client, secret, process_before_response=True)
+                intake = CommandIntake(app, worker, secret)
+                intake.start()
+                runner = web.AppRunner(web_app(app, engine, health, intake), access_log=None)
                 await runner.setup()
                 await web.TCPSite(runner, "0.0.0.0", settings.port).start()
                 log.info("Slack bot listening on :%s (POST /slack/events, /api/v1)", settings.port)
@@ -150,6 +161,7 @@ async def run_slack(settings: Settings) -> int:
                     await asyncio.Event().wait()
                 finally:
                     await runner.cleanup()
+                    await intake.stop()
         finally:
             probing.cancel()
             with contextlib.suppress(asyncio.CancelledError):

@@ -2,16 +2,16 @@
 
 One bot token is one workspace, so each `Pacer` is that workspace's budget: a bucket per
 method (Slack rate-limits per method per workspace) plus one per channel for posting
-(about one message a second per channel). A 429 holds the method's bucket for
-`Retry-After` so every concurrent sender waits, not just the one that was refused.
+(about one message a second per channel), all in the shared `core.ratelimit` limiter. A 429
+holds the method's bucket for `Retry-After` so every concurrent sender waits, not just the one
+that was refused; rate-limit headers, when a limiter sends them, replace the guessed rate.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import Mapping
 from typing import Any
 
 from slack_sdk.http_retry.async_handler import AsyncRetryHandler
@@ -21,9 +21,7 @@ from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
 
 from core.metrics import RATE_LIMITED
-
-Sleep = Callable[[float], Awaitable[None]]
-Monotonic = Callable[[], float]
+from core.ratelimit import Limiter, Monotonic, Sleep, retry_after
 
 # Slack's tiers are "N+ per minute" with bursts allowed; these stay just inside them.
 DEFAULT_RATES: dict[str, tuple[float, float]] = {
@@ -42,8 +40,8 @@ DEFAULT_RATES: dict[str, tuple[float, float]] = {
     "chat.getPermalink": (100 / 60, 20.0),
 }
 PER_CHANNEL = (1.0, 2.0)  # chat.postMessage: about one a second per channel
-# Pace this much under each configured rate: a call's trip to Slack varies by a few ms, and a
-# limit with no burst refuses a call that lands even 1 ms early (and Retry-After is >= 1 s).
+# Pace this much under each rate: a call's trip to Slack varies by a few ms, and a limit
+# with no burst refuses a call that lands even 1 ms early.
 MARGIN = 0.02
 CHANNEL_METHODS = frozenset({"chat.postMessage", "chat.update"})
 # Calls that may have taken effect when Slack answers 5xx or the connection breaks: repeating
@@ -52,28 +50,8 @@ CHANNEL_METHODS = frozenset({"chat.postMessage", "chat.update"})
 NOT_REPEATABLE = frozenset({"chat.postMessage", "chat.postEphemeral"})
 
 
-@dataclass(slots=True)
-class _Bucket:
-    """A reservation-style token bucket: FIFO, so waiters never stampede."""
-
-    rate: float
-    burst: float
-    free_at: float = 0.0
-    held_until: float = 0.0
-
-    def start(self, now: float) -> float:
-        return max(now - (self.burst - 1) / self.rate, self.free_at, self.held_until)
-
-    def take(self, at: float) -> None:
-        self.free_at = max(self.free_at, at) + 1 / self.rate
-
-    def released(self, at: float) -> None:
-        """A slot used late (busy loop, slow wake-up): the next one is a full interval on."""
-        self.free_at = max(self.free_at, at + 1 / self.rate)
-
-
 class Pacer:
-    """Hands out send slots; time and sleeping are injected so tests need no real waiting."""
+    """The workspace's budget over the shared limiter: a bucket per method, one per channel."""
 
     def __init__(
         self,
@@ -84,59 +62,33 @@ class Pacer:
         sleep: Sleep = asyncio.sleep,
         margin: float = MARGIN,
     ) -> None:
-        self.rates = {**DEFAULT_RATES, **(rates or {})}
-        self.margin = margin
+        self.limiter = Limiter(
+            {**DEFAULT_RATES, **(rates or {})}, monotonic=monotonic, sleep=sleep, margin=margin
+        )
         self.per_channel = per_channel
         self.monotonic = monotonic
         self.sleep = sleep
-        self._buckets: dict[str, _Bucket] = {}
-        self._channels: dict[str, _Bucket] = {}
 
-    def _bucket(self, method: str) -> _Bucket | None:
-        if method not in self.rates:
-            return None
-        if method not in self._buckets:
-            rate, burst = self.rates[method]
-            self._buckets[method] = _Bucket(rate * (1 - self.margin), burst)
-        return self._buckets[method]
-
-    def _channel(self, channel: str) -> _Bucket:
-        bucket = self._channels.get(channel)
-        if bucket is None:
-            if len(self._channels) > 10_000:  # bounded: idle channels' buckets are full anyway
-                self._channels.clear()
-            rate, burst = self.per_channel
-            bucket = self._channels[channel] = _Bucket(rate * (1 - self.margin), burst)
-        return bucket
+    @property
+    def rates(self) -> dict[str, tuple[float, float]]:
+        return self.limiter.rates
 
     async def acquire(self, method: str, channel: str | None = None) -> None:
         """Wait for this call's turn in the method's and (for posts) the channel's bucket."""
-        buckets = [b for b in (self._bucket(method),) if b is not None]
+        buckets = [b for b in (self.limiter.bucket(method),) if b is not None]
         if channel and method in CHANNEL_METHODS:
-            buckets.append(self._channel(channel))
-        if not buckets:
-            return
-        now = self.monotonic()
-        at = max(b.start(now) for b in buckets)
-        for b in buckets:
-            b.take(at)
-        if at > now:
-            await self.sleep(at - now)
-            woke = self.monotonic()
-            if woke > at:
-                for b in buckets:
-                    b.released(woke)
+            per = self.limiter.bucket(f"channel:{channel}", self.per_channel)
+            assert per is not None
+            buckets.append(per)
+        await self.limiter.acquire(buckets)
 
-    def hold(self, method: str, seconds: float) -> None:
+    def hold(self, method: str, seconds: float, *, refund: bool = False) -> None:
         """Slack said 429: nobody calls this method again before Retry-After has passed."""
-        until = self.monotonic() + max(0.0, seconds)
-        bucket = self._bucket(method)
-        if bucket is None:
-            rate, burst = 1.0, 1.0
-            bucket = self._buckets[method] = _Bucket(rate, burst)
-            self.rates[method] = (rate, burst)
-        bucket.held_until = max(bucket.held_until, until)
-        bucket.free_at = max(bucket.free_at, until)
+        self.limiter.hold(method, seconds, refund=refund)
+
+    def learn(self, method: str, headers: Mapping[str, Any]) -> None:
+        """Pace the method to the shape its rate-limit headers describe, when they are sent."""
+        self.limiter.learn(method, headers)
 
 
 def _method_of(request: HttpRequest) -> str:
@@ -186,7 +138,8 @@ class PacedRetry(AsyncRetryHandler):
         method = _method_of(request)
         if response is not None and response.status_code == 429:
             RATE_LIMITED.labels(method).inc()
-            self.pacer.hold(method, _retry_after(response))
+            self.pacer.learn(method, response.headers)
+            self.pacer.hold(method, retry_after(response.headers), refund=True)
         else:
             await self.pacer.sleep(min(30.0, 0.5 * 2**state.current_attempt))
         state.next_attempt_requested = True
@@ -210,13 +163,3 @@ class ConnectionRetry(AsyncConnectionErrorRetryHandler):
         return await super()._can_retry_async(
             state=state, request=request, response=response, error=error
         )
-
-
-def _retry_after(response: HttpResponse) -> float:
-    for key, values in response.headers.items():
-        if key.lower() == "retry-after" and values:
-            try:
-                return float(values[0])
-            except ValueError:
-                break
-    return 1.0

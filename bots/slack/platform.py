@@ -15,6 +15,7 @@ from slack_sdk.web.async_slack_response import AsyncSlackResponse
 from bots.slack import render
 from bots.slack.pacing import Pacer
 from core.ports import KEY_MAX, DeliveryFailed, Message
+from core.ratelimit import retry_after
 
 log = logging.getLogger(__name__)
 
@@ -102,18 +103,18 @@ class SlackPlatform:
         await self.pacer.acquire(method, channel if isinstance(channel, str) else None)
         try:
             if method in JSON_METHODS:
-                return await self.client.api_call(method, json=args)
-            return await self.client.api_call(method, data=args)
+                resp = await self.client.api_call(method, json=args)
+            else:
+                resp = await self.client.api_call(method, data=args)
+            self.pacer.learn(method, resp.headers)  # the limiter's real shape, when it says
+            return resp
         except SlackApiError as exc:
             error = str(exc.response.get("error", "")) if exc.response is not None else ""
             status = exc.response.status_code if exc.response is not None else 0
             permanent = error in PERMANENT_ERRORS
             wait = None
             if status == 429 and exc.response is not None:
-                raw = exc.response.headers.get("retry-after") or exc.response.headers.get(
-                    "Retry-After"
-                )
-                wait = float(raw) if raw and str(raw).isdigit() else 1.0
+                wait = retry_after(exc.response.headers)
                 self.pacer.hold(method, wait)  # every sender waits it out, not just this one
             raise DeliveryFailed(
                 f"{method}: {error or status}",

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 
 from bots.slack.platform import SlackPlatform
 from core.clock import Clock
 from core.directory import presence_key
 from core.ports import DeliveryFailed
 from core.presence.signals import IDLE, ONLINE, DoNotDisturb, Native, Signal
+from core.ratelimit import Bucket
 
 log = logging.getLogger(__name__)
 
@@ -25,19 +25,6 @@ DND_BATCH = 50  # dnd.teamInfo takes "up to 50 users"
 NATIVE = {"active": ONLINE, "away": IDLE}
 
 Observe = Callable[[str, Signal], object]
-
-
-@dataclass(slots=True)
-class _Budget:
-    """Calls a workspace may still make; refills continuously up to one minute's worth."""
-
-    per_minute: float
-    tokens: float
-    at: float
-
-    def refill(self, now: float) -> None:
-        self.tokens = min(self.per_minute, self.tokens + (now - self.at) * self.per_minute / 60)
-        self.at = now
 
 
 class Prober:
@@ -61,15 +48,14 @@ class Prober:
         self.ttl = ttl
         self.per_minute = per_minute
         self.reserve = per_minute * reserve  # calls the background rounds leave for asks
-        self._budgets: dict[str, _Budget] = {}
+        self._budgets: dict[str, Bucket] = {}  # calls left per workspace, a minute's worth
         self._probed: dict[str, float] = {}
 
-    def _budget(self, tenant: str) -> _Budget:
+    def _budget(self, tenant: str) -> Bucket:
         budget = self._budgets.get(tenant)
-        now = self.clock.now()
         if budget is None:
-            budget = self._budgets[tenant] = _Budget(self.per_minute, self.per_minute, now)
-        budget.refill(now)
+            rate = self.per_minute / 60
+            budget = self._budgets[tenant] = Bucket(rate, self.per_minute, full_at=self.clock.now())
         return budget
 
     def stalest(self) -> dict[str, list[str]]:
@@ -95,7 +81,7 @@ class Prober:
                 for u in users
                 if now - self._probed.get(self._key(tenant, u), 0.0) >= self.ttl / 2
             ]
-            take = due[: max(0, int(budget.tokens - self.reserve))]
+            take = due[: max(0, int(budget.available(now) - self.reserve))]
             if take:
                 done += await self.probe(tenant, take)
         return done
@@ -103,7 +89,7 @@ class Prober:
     async def check(self, tenant: str, user_ids: list[str]) -> int:
         """The core asks about these people, most wanted first: probe as many as the budget
         allows now (never beyond it) and say how many that was."""
-        take = user_ids[: max(0, int(self._budget(tenant).tokens))]
+        take = user_ids[: max(0, int(self._budget(tenant).available(self.clock.now())))]
         if take:
             await self.probe(tenant, take)
         return len(take)
@@ -113,7 +99,7 @@ class Prober:
         budget = self._budget(tenant)
         done = 0
         for uid in user_ids:
-            budget.tokens -= 1
+            budget.spend(1, self.clock.now())  # into debt for a confirm: the prober waits it out
             try:
                 resp = await self.platform.call("users.getPresence", user=uid)
             except DeliveryFailed as exc:

@@ -364,8 +364,23 @@ class SlackStandin:
         late = self.after_store.pick(method) if body.get("ok") else None
         self.calls.append(Call(method, args, now, token, 200, late or ""))
         if late is not None:
-            return await self.after_store.strike(request, method, late, web.json_response(body))
-        return web.json_response(body)
+            return await self.after_store.strike(
+                request, method, late, web.json_response(body, headers=self._limit_headers(method))
+            )
+        return web.json_response(body, headers=self._limit_headers(method))
+
+    def _limit_headers(self, method: str) -> dict[str, str]:
+        """The limiter's shape as Discord-style X-RateLimit headers (burst, what is left now,
+        seconds until full), so a client can pace to it instead of guessing."""
+        if method not in self._limits:
+            return {}
+        per_second, burst = self._limits[method]
+        tokens, _ = self._buckets[method]
+        return {
+            "X-RateLimit-Limit": f"{burst:g}",
+            "X-RateLimit-Remaining": f"{max(0.0, tokens):.6f}",
+            "X-RateLimit-Reset-After": f"{max(0.0, burst - tokens) / per_second:.6f}",
+        }
 
     async def _read_args(self, request: web.Request) -> tuple[JSONDict, str | None]:
         """Merge query string, form or JSON body; take the token from header or args."""
@@ -435,7 +450,7 @@ class SlackStandin:
             return web.json_response(
                 {"ok": False, "error": "ratelimited"},
                 status=429,
-                headers={"Retry-After": str(int(fault.retry_after))},
+                headers={"Retry-After": str(int(fault.retry_after)), **self._limit_headers(method)},
             )
         self._streak[method] = 0
         if fault.status >= 500:

@@ -1,0 +1,86 @@
+"""The ack path does only the ack: a slash command is verified and answered 200 at once, and
+its work runs on a few workers behind a bounded queue, so a burst never delays the acks.
+
+Everything else (events, buttons, views, whose ack may carry an answer) goes through bolt as
+before. The workers dispatch through a bolt app that processes before it responds, so a
+worker is busy for exactly as long as its command's work takes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from urllib.parse import parse_qs
+
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_sdk.signature import SignatureVerifier
+
+log = logging.getLogger(__name__)
+
+WORKERS = 4
+"""Commands worked on at once; the rest wait in the queue (their acks are already sent)."""
+QUEUE = 10_000
+"""Commands waiting at most; past that a command is worked on before its ack (back-pressure)."""
+
+
+class CommandIntake:
+    """Verified slash commands onto a queue; `start()` runs the workers that drain it."""
+
+    def __init__(self, app: AsyncApp, worker: AsyncApp, signing_secret: str) -> None:
+        self.app = app  # the ack path for everything that is not a slash command
+        self.worker = worker  # process_before_response=True: dispatch returns when work is done
+        self.verifier = SignatureVerifier(signing_secret)
+        self.queue: asyncio.Queue[AsyncBoltRequest] = asyncio.Queue(QUEUE)
+        self._workers: list[asyncio.Task[None]] = []
+
+    async def handle(self, request: web.Request) -> web.Response:
+        body = await request.text()
+        form = (
+            parse_qs(body) if body.startswith(("command=", "token=")) or "&command=" in body else {}
+        )
+        if not form.get("command") or "payload" in form or not self._signed(request, body):
+            return await to_aiohttp_response(
+                await self.app.async_dispatch(await to_bolt_request(request))
+            )
+        bolt = AsyncBoltRequest(body=body, headers=dict(request.headers.items()))
+        try:
+            self.queue.put_nowait(bolt)
+        except asyncio.QueueFull:
+            await self.worker.async_dispatch(bolt)
+        return web.Response(status=200, text="")
+
+    def _signed(self, request: web.Request, body: str) -> bool:
+        return self.verifier.is_valid(
+            body,
+            request.headers.get("X-Slack-Request-Timestamp", ""),
+            request.headers.get("X-Slack-Signature", ""),
+        )
+
+    def start(self, workers: int = WORKERS) -> None:
+        self._workers = [asyncio.create_task(self._work()) for _ in range(workers)]
+
+    async def _work(self) -> None:
+        while True:
+            bolt = await self.queue.get()
+            try:
+                await self.worker.async_dispatch(bolt)
+            except Exception:
+                log.exception("slash command failed after its ack")
+            finally:
+                self.queue.task_done()
+
+    async def join(self) -> None:
+        """Wait until every queued command has been worked on."""
+        await self.queue.join()
+
+    async def stop(self) -> None:
+        for task in self._workers:
+            task.cancel()
+        for task in self._workers:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._workers = []
