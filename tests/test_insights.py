@@ -113,16 +113,18 @@ async def test_why_tells_the_pick_and_every_later_move(workspace: Workspace) -> 
     rid = (await Request.get()).id
     story = (await ws.run("/ask-available why")).reply()
     lines = story.splitlines()
-    assert lines[0] == f"Ask #{rid} in @frontend (one), 09:00: open."
+    assert lines[0] == f"Ask #{rid} in @frontend (one), 09:00 UTC: open."
     assert lines[1] == (
-        "09:00 First pick, least-recent order: asked bob. "
-        "Skipped: carol (busy: do-not-disturb until 11:00); dave (available, not needed)."
+        "09:00 UTC First pick, least-recent order: asked bob. "
+        "Skipped: carol (busy: do-not-disturb until 11:00 UTC); dave (available, not needed)."
     )
-    assert lines[2] == "09:00 bob declined."
-    assert lines[3].startswith("09:00 Then (after decline), least-recent order: asked dave.")
-    assert "carol (busy: do-not-disturb until 11:00)" in lines[3]
-    assert lines[4] == "09:06 dave did not answer in time."
-    assert lines[5].startswith("09:06 Then (step 1: everyone), least-recent order: asked carol.")
+    assert lines[2] == "09:00 UTC bob declined."
+    assert lines[3].startswith("09:00 UTC Then (after decline), least-recent order: asked dave.")
+    assert "carol (busy: do-not-disturb until 11:00 UTC)" in lines[3]
+    assert lines[4] == "09:06 UTC dave did not answer in time."
+    assert lines[5].startswith(
+        "09:06 UTC Then (step 1: everyone), least-recent order: asked carol."
+    )
     assert lines[6] == "carol has not answered yet."
     owner = await ws.run(f"/ask-available why {rid}", as_user="alice")
     assert owner.reply() == story
