@@ -83,8 +83,10 @@ class Bucket:
         self.learned = False
 
     def available(self, now: float) -> float:
-        """Calls that may go now (negative while a spent-ahead budget is paid back)."""
-        return min(self.burst, (now - self.tat) * self.rate + self.burst)
+        """Calls that may go now (negative while a spent-ahead budget is paid back); rounded, so
+        one spent of 50 leaves 49, not the 48.99999996 that epoch-sized floats give and a caller
+        would truncate to 48."""
+        return min(self.burst, round((now - self.tat) * self.rate + self.burst, 4))
 
     def spend(self, n: float, now: float) -> None:
         """Take `n` calls now, into debt if need be (the caller decided they must go)."""

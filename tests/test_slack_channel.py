@@ -220,7 +220,7 @@ async def test_a_slash_command_is_acknowledged_first_and_worked_on_behind_the_qu
 ) -> None:
     worker = build_app(world.bot, world.bot.platform.client, SECRET, process_before_response=True)
     intake = CommandIntake(world.app, worker, SECRET)
-    async with TestClient(TestServer(web_app(world.app, intake))) as http:
+    async with TestClient(TestServer(web_app(world.app, intake=intake))) as http:
         body = sp.slash_command("/community", "create queued")
         forged = await http.post(
             "/slack/events", data=body, headers=sp.signed_headers(body, "not-the-secret")
