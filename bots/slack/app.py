@@ -170,13 +170,18 @@ class SlackBot:
         return str(link) if link else None
 
 
-def build_app(bot: SlackBot, client: AsyncWebClient, signing_secret: str) -> AsyncApp:
-    """The bolt app with every listener registered; transports (HTTP, Socket Mode) wrap it."""
+def build_app(bot: SlackBot, client: AsyncWebClient, signing_secret: str, **bolt: Any) -> AsyncApp:
+    """The bolt app with every listener registered; transports (HTTP, Socket Mode) wrap it.
+
+    `bolt` carries AsyncApp's OAuth options when workspaces install by OAuth (bots.slack.oauth).
+    """
     # Bolt's process_before_response is one switch for the whole app: on, every slash command
     # would hold its HTTP answer until its fan-out is done. So the app acks first, and the
     # events that create work run `persist_first` (a listener middleware, which bolt awaits
     # before it acks) instead: the same guarantee, for just those events.
-    app = AsyncApp(client=client, signing_secret=signing_secret, process_before_response=False)
+    app = AsyncApp(
+        client=client, signing_secret=signing_secret, process_before_response=False, **bolt
+    )
     engine = bot.engine
     track = [bot.track]
 
