@@ -38,6 +38,7 @@ from core.presence.signals import Activity, ClearHours, Override, Signal, Workin
 from core.resolver import Resolver
 from core.store.models import Community, Delivery, Membership
 from core.subscriptions import Notifier
+from core.tenancy import Ownership
 from core.transitions import Transitions
 from core.widen import Escalations
 
@@ -87,6 +88,10 @@ class Engine:
         self._changes: list[Change] = []
         self._tasks: set[asyncio.Task[Any]] = set()
         monitor.on_change(self._changes.append)
+        # Which tenants this process serves (all, unless Discord shards split them up).
+        self.ownership = Ownership()
+        deliveries.leases.ownership = notices.leases.ownership = self.ownership
+        self.escalations.ownership = self.ownership
 
     @property
     def stopping(self) -> bool:

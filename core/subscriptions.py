@@ -42,7 +42,11 @@ class Notifier:
         by_tenant: dict[tuple[str, str], dict[str, Change]] = defaultdict(dict)
         for key, ch in latest.items():
             platform, tenant, user = key.split(":", 2)
-            if platform == self.engine.platform.name and ch.old != ch.new.availability:
+            if (
+                platform == self.engine.platform.name
+                and ch.old != ch.new.availability
+                and self.engine.ownership(tenant)  # another process's shard tells its own
+            ):
                 by_tenant[(platform, tenant)][user] = ch
         for (platform, tenant), people in by_tenant.items():
             await self._tenant(platform, tenant, people)
