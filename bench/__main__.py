@@ -20,6 +20,7 @@ BENCHES = (
     ("redis_presence", "Redis presence"),
     ("fanout", "Fan-out"),
     ("ack", "Acknowledgement"),
+    ("scale", "Scale: many Slack workspaces"),
 )
 
 NOT_YET: list[Row] = []

@@ -27,6 +27,7 @@ from core.resolver import Resolver
 from core.store.db import close_db, open_db
 from core.subscriptions import Notifier
 from core.tasks import Tasks
+from core.tenancy import Ownership
 from core.tracking import Tracking
 from core.transitions import Transitions
 from core.views import Reads
@@ -76,6 +77,7 @@ def build_engine(
     reads = Reads(directory, monitor, clock)
     tracking = Tracking(platform.name)
     live_views = LiveViews(platform, reads, tasks)
+    ownership = Ownership()
     return Engine(
         platform,
         monitor,
@@ -94,8 +96,9 @@ def build_engine(
         tracking=tracking,
         tasks=tasks,
         reads=reads,
-        notifier=Notifier(platform, monitor, clock, live_views),
+        notifier=Notifier(platform, monitor, clock, live_views, ownership),
         admin=CommunityAdmin(platform, reads, tracking, live_views, tasks),
+        ownership=ownership,
     )
 
 

@@ -26,10 +26,18 @@ class Settings(BaseSettings):
     slack_signing_secret: SecretStr | None = None
     slack_app_token: SecretStr | None = None
     slack_api_url: str = "https://slack.com/api/"
+    # Distribution by OAuth (several workspaces): all three set turns it on; see README.
+    slack_client_id: str | None = None
+    slack_client_secret: SecretStr | None = None
+    slack_token_key: SecretStr | None = None  # Fernet key: bot tokens are sealed with it at rest
+    slack_oauth_redirect_url: str | None = None  # https://<host>/slack/oauth_redirect
+    slack_authorize_url: str = "https://slack.com/oauth/v2/authorize"
     discord_token: SecretStr | None = None
     discord_api_url: str = "https://discord.com/api/v10"
     discord_gateway_url: str | None = None
     discord_dev_guild: int | None = None
+    discord_shard_count: int | None = Field(default=None, ge=1)  # None: one process, all guilds
+    discord_shard_ids: str | None = None  # "0,1" or "0-3": the shards this process runs
     slack_post_rate: float = Field(default=5.0, gt=0)  # chat.postMessage a second, workspace-wide
     slack_post_burst: float = Field(default=10.0, ge=1)
     slack_presence_calls_per_minute: float = Field(default=50.0, gt=0)  # users.getPresence budget

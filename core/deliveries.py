@@ -19,7 +19,6 @@ from core.leases import Leases
 from core.lifecycle import Event
 from core.ports import Button, DeliveryFailed, Mention, Message, Platform
 from core.store.models import Delivery, Request
-from core.store.queries import column_ints
 from core.transitions import Transitions
 
 log = logging.getLogger(__name__)
@@ -75,7 +74,9 @@ class DeliverySender:
         self.platform = platform
         self.clock = clock
         self.transitions = transitions
-        self.leases = Leases(Delivery, DeliveryState.PENDING.value, clock, worker)
+        self.leases = Leases(
+            Delivery, DeliveryState.PENDING.value, clock, worker, "request__tenant__external_id"
+        )
         self.stopping = False  # set on SIGTERM: finish the send in flight, start no other
 
     async def due(self) -> list[int]:
@@ -83,13 +84,13 @@ class DeliverySender:
 
     async def expired(self) -> list[int]:
         """This platform's sent asks whose time is up."""
-        return await column_ints(
+        return await self.leases.ownership.ids(
             Delivery.filter(
                 platform=self.platform.name,
                 state=DeliveryState.SENT,
                 expires_at__lte=to_datetime(self.clock.now()),
             ).order_by("id"),
-            "id",
+            self.leases.tenant_field,
         )
 
     async def dispatch(self, ids: Iterable[int]) -> None:

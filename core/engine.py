@@ -43,6 +43,7 @@ from core.store.models import Community, Delivery
 from core.store.queries import column_strs
 from core.subscriptions import Notifier
 from core.tasks import Tasks
+from core.tenancy import Ownership
 from core.tracking import Tracking
 from core.transitions import Transitions
 from core.views import Reads
@@ -83,6 +84,7 @@ class Engine:
         reads: Reads,
         notifier: Notifier,
         admin: CommunityAdmin,
+        ownership: Ownership,
     ) -> None:
         self.platform = platform
         self.monitor = monitor
@@ -101,6 +103,12 @@ class Engine:
         self.admin = admin
         self._changes: list[Change] = []
         monitor.on_change(self._changes.append)
+        # Which tenants this process serves (all, unless Discord shards split them up).
+        # Which tenants this process serves (all, or a Discord shard range's): one filter,
+        # handed to every sweep.
+        self.ownership = ownership
+        deliveries.leases.ownership = notices.leases.ownership = ownership
+        escalations.ownership = ownership
 
     @property
     def tracked(self) -> Tracking:

@@ -20,6 +20,7 @@ from tortoise.models import Model
 
 from core.clock import Clock, to_datetime
 from core.store.queries import column_ints
+from core.tenancy import Ownership
 
 LEASE_SECONDS = 60.0
 
@@ -27,8 +28,17 @@ LEASE_SECONDS = 60.0
 class Leases:
     """Claims, renews and releases rows of one outbox table for one process."""
 
-    def __init__(self, model: type[Model], open_state: str, clock: Clock, worker: str) -> None:
+    def __init__(
+        self,
+        model: type[Model],
+        open_state: str,
+        clock: Clock,
+        worker: str,
+        tenant_field: str = "tenant__external_id",
+    ) -> None:
         self.model = model
+        self.tenant_field = tenant_field  # where a row's tenant is, for `ownership`
+        self.ownership = Ownership()  # the engine shares its own (Discord shards)
         self.open_state = open_state
         self.clock = clock
         self.worker = worker
@@ -40,11 +50,11 @@ class Leases:
 
     async def due(self, platform: str, limit: int = 1000) -> list[int]:
         """Open rows of this platform that nobody holds: new, resumed, or past a backoff."""
-        return await column_ints(
+        return await self.ownership.ids(
             self.model.filter(self._free(), platform=platform, state=self.open_state)
             .order_by("id")
             .limit(limit),
-            "id",
+            self.tenant_field,
         )
 
     async def claim(self, ids: Iterable[int]) -> tuple[str, list[int]]:

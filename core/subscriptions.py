@@ -18,6 +18,7 @@ from core.presence.availability import Availability
 from core.presence.monitor import Change, PresenceMonitor
 from core.store.models import Community, Contact, Membership, Subscription, Tenant
 from core.store.queries import column_strs
+from core.tenancy import Ownership
 
 log = logging.getLogger(__name__)
 
@@ -28,9 +29,15 @@ class Notifier:
     """Turns a batch of presence changes into one message per subscriber and view refreshes."""
 
     def __init__(
-        self, platform: Platform, monitor: PresenceMonitor, clock: Clock, live_views: LiveViews
+        self,
+        platform: Platform,
+        monitor: PresenceMonitor,
+        clock: Clock,
+        live_views: LiveViews,
+        ownership: Ownership,
     ) -> None:
         self.platform = platform
+        self.ownership = ownership
         self.monitor = monitor
         self.clock = clock
         self.live_views = live_views
@@ -43,7 +50,11 @@ class Notifier:
         by_tenant: dict[tuple[str, str], dict[str, Change]] = defaultdict(dict)
         for key, ch in latest.items():
             platform, tenant, user = key.split(":", 2)
-            if platform == self.platform.name and ch.old != ch.new.availability:
+            if (
+                platform == self.platform.name
+                and ch.old != ch.new.availability
+                and self.ownership(tenant)  # another process's shard tells its own
+            ):
                 by_tenant[(platform, tenant)][user] = ch
         for (platform, tenant), people in by_tenant.items():
             await self._tenant(platform, tenant, people)

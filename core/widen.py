@@ -15,7 +15,7 @@ from core.grouping import Resolution
 from core.lifecycle import Tally
 from core.ports import Mention, Message, Part
 from core.store.models import Community, Delivery, Request
-from core.store.queries import column_ints
+from core.tenancy import Ownership
 from core.transitions import RACE_RETRIES, Transitions
 
 log = logging.getLogger(__name__)
@@ -28,15 +28,16 @@ class Escalations:
         self.transitions = transitions
         self.clock = clock
         self.platform = platform
+        self.ownership = Ownership()  # the engine shares its own (Discord shards)
 
     async def due(self) -> list[int]:
-        return await column_ints(
+        return await self.ownership.ids(
             Request.filter(
                 platform=self.platform,
                 state=RequestState.OPEN,
                 next_step_at__lte=to_datetime(self.clock.now()),
             ).order_by("id"),
-            "id",
+            "tenant__external_id",
         )
 
     async def run_due(self) -> int:

@@ -30,6 +30,8 @@ REQUIRE = os.environ.get("GROUPCAST_REQUIRE_SERVICES") == "1"
 TABLES = (
     "notice",
     "inbound_event",
+    "installation",
+    "oauth_state",
     "delivery",
     "resolution",
     "request",

@@ -61,8 +61,10 @@ class GroupcastBot(discord.Client):
         *,
         message_content: bool = True,
         guild_ready_timeout: float = 2.0,
+        **client: Any,  # shard_count, shard_ids for bots.discord.shards.ShardedBot
     ) -> None:
         super().__init__(
+            **client,
             intents=intents(message_content=message_content),
             # Memory proportional to community members, not guild members: cache no members,
             # chunk nothing at start, take presence from raw events.

@@ -11,6 +11,7 @@ import aiohttp
 import yarl
 
 from bots.discord.bot import GroupcastBot
+from bots.discord.shards import make_bot
 from bots.health import Health, serve
 from core.bootstrap import running
 from core.clock import Clock
@@ -84,7 +85,7 @@ async def run_discord(
             "Message Content Intent is off in the developer portal: @handle mentions in "
             "messages will not be seen; linked role mentions and commands still work"
         )
-    bot = GroupcastBot(settings, message_content=content, guild_ready_timeout=guild_ready_timeout)
+    bot = make_bot(settings, message_content=content, guild_ready_timeout=guild_ready_timeout)
     try:
         async with running(settings, bot.platform, clock, tick_every=tick_every) as engine:
             bot.attach(engine)

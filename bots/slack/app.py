@@ -176,8 +176,12 @@ def build_app(
     signing_secret: str,
     *,
     process_before_response: bool = False,
+    **bolt: Any,
 ) -> AsyncApp:
-    """The bolt app with every listener registered; transports (HTTP, Socket Mode) wrap it."""
+    """The bolt app with every listener registered; transports (HTTP, Socket Mode) wrap it.
+
+    `bolt` carries AsyncApp's OAuth options when workspaces install by OAuth (bots.slack.oauth).
+    """
     # Bolt's process_before_response is one switch for the whole app: on, every slash command
     # would hold its HTTP answer until its fan-out is done. The web app acks first, and the
     # events that create work run `persist_first` (a listener middleware, which bolt awaits
@@ -186,6 +190,7 @@ def build_app(
         client=client,
         signing_secret=signing_secret,
         process_before_response=process_before_response,  # True for the command workers
+        **bolt,
     )
     engine = bot.engine
     track = [bot.track]

@@ -18,6 +18,7 @@ from bots.api import app as api
 from bots.health import Health, serve
 from bots.slack.app import SlackBot, build_app
 from bots.slack.intake import CommandIntake
+from bots.slack.oauth import add_install_routes, distribution
 from bots.slack.pacing import ConnectionRetry, PacedRetry, Pacer
 from bots.slack.platform import SlackPlatform
 from bots.slack.prober import Prober
@@ -36,7 +37,7 @@ def make_pacer(settings: Settings) -> Pacer:
 
 
 def make_client(
-    token: str, settings: Settings, pacer: Pacer, *, timeout: float = 30.0
+    token: str | None, settings: Settings, pacer: Pacer, *, timeout: float = 30.0
 ) -> AsyncWebClient:
     """The Web API client: SLACK_API_URL, connection retries, and 429/5xx through the pacer.
 
@@ -77,6 +78,7 @@ def web_app(
         health.routes(server)
     if engine is not None:
         api.add_routes(server, engine)
+    add_install_routes(server, app)  # OAuth installs only: GET /slack/install, /oauth_redirect
     return server
 
 
@@ -119,9 +121,16 @@ async def _probing(prober: Prober, every: float) -> None:
         await asyncio.sleep(every)
 
 
+def _route(token: str, settings: Settings) -> tuple[AsyncWebClient, Pacer]:
+    """An installed workspace's own client and posting budget."""
+    pacer = make_pacer(settings)
+    return make_client(token, settings, pacer), pacer
+
+
 async def run_slack(settings: Settings) -> int:
     """Start the bot; returns when the server stops."""
-    token = require(settings.slack_bot_token, "SLACK_BOT_TOKEN")
+    oauth = distribution(settings, lambda tok: _route(tok, settings))  # None: one token
+    token = None if oauth else require(settings.slack_bot_token, "SLACK_BOT_TOKEN")
     secret = require(settings.slack_signing_secret, "SLACK_SIGNING_SECRET")
     pacer = make_pacer(settings)
     client = make_client(token, settings, pacer)
@@ -136,7 +145,9 @@ async def run_slack(settings: Settings) -> int:
         prober = wire(engine, platform, settings, clock, settings.slack_presence_calls_per_minute)
         events = inbound_events(settings, clock)  # event ids, shared by every slack process
         bot = SlackBot(engine, platform, events=events)
-        app = build_app(bot, client, secret)
+        app = build_app(bot, client, secret, **(oauth.bolt if oauth else {}))
+        if oauth is not None:
+            oauth.attach(app, platform, prober)
         probing = asyncio.create_task(_probing(prober, settings.slack_probe_every))
         try:
             if settings.slack_app_token is not None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, Protocol
 
 import aiohttp
 from slack_sdk.errors import SlackApiError, SlackClientError
@@ -14,6 +14,7 @@ from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
 from bots.slack import render
 from bots.slack.pacing import Pacer
+from bots.slack.workspaces import REVOKED, current_team, team_scope
 from core.ports import KEY_MAX, DeliveryFailed, Message
 from core.ratelimit import retry_after
 
@@ -64,6 +65,14 @@ Check = Callable[[str, list[str]], Awaitable[int]]
 Viewers = Callable[[str, set[int]], Awaitable[set[str]]]
 
 
+class Teams(Protocol):
+    """Per-workspace clients for OAuth installs (bots.slack.workspaces.Workspaces)."""
+
+    async def route(self, team: str) -> tuple[AsyncWebClient, Pacer]: ...
+
+    def forget(self, team: str) -> None: ...
+
+
 class _Lru(OrderedDict[tuple[str, str], str]):
     """A bounded map: memory stays proportional to the people we actually talk to."""
 
@@ -79,7 +88,8 @@ class _Lru(OrderedDict[tuple[str, str], str]):
 
 
 class SlackPlatform:
-    """Implements core.ports.Platform for one Slack workspace token."""
+    """Implements core.ports.Platform for one workspace token, or, with `teams`, for every
+    workspace that installed the app (each call goes out with its own team's token)."""
 
     name = "slack"
 
@@ -94,28 +104,33 @@ class SlackPlatform:
         self.home_seen: OrderedDict[tuple[str, str], float] = OrderedDict()
         self.home_window = 3600.0
         self.monotonic = pacer.monotonic
+        self.teams: Teams | None = None  # set for OAuth installs; None: the one token above
 
     # -- calls ------------------------------------------------------------------------
 
     async def call(self, method: str, /, **args: Any) -> AsyncSlackResponse:
         """One paced Web API call; Slack's failures become DeliveryFailed."""
         channel = args.get("channel")
-        await self.pacer.acquire(method, channel if isinstance(channel, str) else None)
+        team = current_team()
+        client, pacer = await self._route(method, team)
+        await pacer.acquire(method, channel if isinstance(channel, str) else None)
         try:
             if method in JSON_METHODS:
-                resp = await self.client.api_call(method, json=args)
+                resp = await client.api_call(method, json=args)
             else:
-                resp = await self.client.api_call(method, data=args)
-            self.pacer.learn(method, resp.headers)  # the limiter's real shape, when it says
+                resp = await client.api_call(method, data=args)
+            pacer.learn(method, resp.headers)  # the limiter's real shape, when it says
             return resp
         except SlackApiError as exc:
             error = str(exc.response.get("error", "")) if exc.response is not None else ""
             status = exc.response.status_code if exc.response is not None else 0
+            if error in REVOKED and self.teams is not None and team is not None:
+                self.teams.forget(team)  # uninstalled elsewhere: look it up before the next call
             permanent = error in PERMANENT_ERRORS
             wait = None
             if status == 429 and exc.response is not None:
                 wait = retry_after(exc.response.headers)
-                self.pacer.hold(method, wait)  # every sender waits it out, not just this one
+                pacer.hold(method, wait)  # every sender waits it out, not just this one
             raise DeliveryFailed(
                 f"{method}: {error or status}",
                 permanent=permanent,
@@ -127,6 +142,14 @@ class SlackPlatform:
             raise DeliveryFailed(
                 f"{method}: {type(exc).__name__}", permanent=False, ambiguous=True
             ) from exc
+
+    async def _route(self, method: str, team: str | None) -> tuple[AsyncWebClient, Pacer]:
+        """The client and pacer for this call: the workspace's own, or the single token's."""
+        if self.teams is None:
+            return self.client, self.pacer
+        if not team:
+            raise DeliveryFailed(f"{method}: no workspace to call it for", permanent=True)
+        return await self.teams.route(team)
 
     async def dm_channel(self, tenant: str, user_id: str) -> str:
         """The app's DM channel with this person, opened once and cached."""
@@ -151,7 +174,8 @@ class SlackPlatform:
     ) -> str:
         # chat.postMessage takes a user id as `channel` and posts in the app's DM with them:
         # one call per person, no conversations.open (Tier 3, ~50/min) throttling a fan-out.
-        return await self._post(tenant, user_id, message, None, key, retry, dm_of=user_id)
+        with team_scope(tenant):
+            return await self._post(tenant, user_id, message, None, key, retry, dm_of=user_id)
 
     async def post(
         self,
@@ -163,7 +187,8 @@ class SlackPlatform:
         key: str | None = None,
         retry: bool = False,
     ) -> str:
-        return await self._post(tenant, channel, message, thread, key, retry)
+        with team_scope(tenant):
+            return await self._post(tenant, channel, message, thread, key, retry)
 
     async def _post(
         self,
@@ -269,26 +294,30 @@ class SlackPlatform:
         if not ts:
             raise DeliveryFailed(f"not a Slack message reference: {ref}", permanent=True)
         first, *more = render.payloads(message)
-        await self.call("chat.update", channel=channel, ts=ts, **first)
-        for args in more:  # an edit that outgrew one message continues below it, never cut
-            await self.call("chat.postMessage", channel=channel, **args)
+        with team_scope(tenant):
+            await self.call("chat.update", channel=channel, ts=ts, **first)
+            for args in more:  # an edit that outgrew one message continues below it, never cut
+                await self.call("chat.postMessage", channel=channel, **args)
 
     async def ephemeral(self, tenant: str, channel: str, user_id: str, message: Message) -> None:
         """An answer only the caller sees (needs the bot in the channel; callers fall back)."""
-        for args in render.payloads(message):
-            await self.call("chat.postEphemeral", channel=channel, user=user_id, **args)
+        with team_scope(tenant):
+            for args in render.payloads(message):
+                await self.call("chat.postEphemeral", channel=channel, user=user_id, **args)
 
     async def check_presence(self, tenant: str, user_ids: list[str]) -> int:
         """Probed within the workspace's presence budget (bots.slack.prober); 0 if none is wired."""
         if self.checker is None or not user_ids:
             return 0
-        return await self.checker(tenant, user_ids)
+        with team_scope(tenant):
+            return await self.checker(tenant, user_ids)
 
     async def delete(self, tenant: str, ref: str) -> None:
         channel, _, ts = ref.partition(":")
         if not ts:
             raise DeliveryFailed(f"not a Slack message reference: {ref}", permanent=True)
-        await self.call("chat.delete", channel=channel, ts=ts)
+        with team_scope(tenant):
+            await self.call("chat.delete", channel=channel, ts=ts)
 
     async def views_changed(self, tenant: str, user_ids: set[str], community_ids: set[int]) -> None:
         """Republish the home tabs of people who looked at theirs lately and can see a change."""
@@ -299,7 +328,8 @@ class SlackPlatform:
             return
         for uid in sorted(recent & await self.viewers(tenant, community_ids)):
             try:
-                await self.publish_home(tenant, uid)
+                with team_scope(tenant):
+                    await self.publish_home(tenant, uid)
             except DeliveryFailed as exc:
                 log.info("home tab of %s not refreshed: %s", uid, exc.reason)
 

@@ -10,9 +10,10 @@ Slack allows. The background rounds leave a reserve, so an ask always finds some
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 
 from bots.slack.platform import SlackPlatform
+from bots.slack.workspaces import team_scope
 from core.clock import Clock
 from core.directory import presence_key
 from core.ports import DeliveryFailed
@@ -49,6 +50,8 @@ class Prober:
         self.per_minute = per_minute
         self.reserve = per_minute * reserve  # calls the background rounds leave for asks
         self._budgets: dict[str, Bucket] = {}  # calls left per workspace, a minute's worth
+        # With OAuth installs: whether a workspace is still installed (None: always, one token).
+        self.serves: Callable[[str], Awaitable[bool]] | None = None
         self._probed: dict[str, float] = {}
 
     def _budget(self, tenant: str) -> Bucket:
@@ -75,6 +78,9 @@ class Prober:
         done = 0
         now = self.clock.now()
         for tenant, users in self.stalest().items():
+            if self.serves is not None and not await self.serves(tenant):
+                self._budgets.pop(tenant, None)  # uninstalled: its work stops here
+                continue
             budget = self._budget(tenant)
             due = [
                 u
@@ -96,6 +102,10 @@ class Prober:
 
     async def probe(self, tenant: str, user_ids: list[str]) -> int:
         """users.getPresence for each person and dnd.teamInfo in batches; feeds the monitor."""
+        with team_scope(tenant):
+            return await self._probe(tenant, user_ids)
+
+    async def _probe(self, tenant: str, user_ids: list[str]) -> int:
         budget = self._budget(tenant)
         done = 0
         for uid in user_ids:

@@ -22,12 +22,14 @@ __all__ = [
     "Contact",
     "Delivery",
     "DeliveryState",
+    "Installation",
     "LiveView",
     "Membership",
     "Mode",
     "Notice",
     "NoticeKind",
     "NoticeState",
+    "OAuthState",
     "Request",
     "RequestState",
     "Resolution",
@@ -307,3 +309,38 @@ class InboundEvent(Model):
     class Meta:
         table = "inbound_event"
         unique_together = (("platform", "tenant", "event_id"),)
+
+
+class Installation(Model):
+    """A workspace that installed the app by OAuth: its bot token, sealed (never stored plain).
+
+    One row per (platform, enterprise, team); removed when the workspace uninstalls or revokes
+    its tokens. The workspace's communities are not tied to this row and outlive it.
+    """
+
+    id = fields.IntField(primary_key=True)
+    platform = fields.CharField(max_length=16)
+    enterprise = fields.CharField(max_length=64, default="")
+    tenant = fields.CharField(max_length=64, db_index=True)
+    app_id = fields.CharField(max_length=64, default="")
+    bot_id = fields.CharField(max_length=64, default="")
+    bot_user_id = fields.CharField(max_length=64, default="")
+    bot_scopes = fields.TextField(default="")
+    bot_token_sealed = fields.TextField()  # Fernet token of the bot token
+    installer_id = fields.CharField(max_length=64, default="")
+    installed_at = fields.FloatField()
+
+    class Meta:
+        table = "installation"
+        unique_together = (("platform", "enterprise", "tenant"),)
+
+
+class OAuthState(Model):
+    """An OAuth `state` handed to a browser on the install page, consumed once on the redirect."""
+
+    id = fields.IntField(primary_key=True)
+    state = fields.CharField(max_length=64, unique=True)
+    expires_at = fields.FloatField(db_index=True)
+
+    class Meta:
+        table = "oauth_state"

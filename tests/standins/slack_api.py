@@ -8,6 +8,7 @@ faults (5xx) use other status codes, and this stand-in does the same.
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import json
 import math
@@ -33,6 +34,11 @@ Handler = Callable[[JSONDict, "str | None"], JSONDict]
 DND_TEAM_INFO_MAX_USERS = 50
 # Home tab views hold "Max of 100 blocks" (docs.slack.dev/reference/views/home-tab-views).
 HOME_VIEW_MAX_BLOCKS = 100
+# Methods called with the app's client id and secret (HTTP Basic), not a token.
+NO_TOKEN_METHODS = frozenset({"oauth.v2.access"})
+# The app's OAuth credentials as the stand-in knows them.
+CLIENT_ID = "1111.2222"
+CLIENT_SECRET = "standin-client-secret"
 # Fields that slack_sdk may send JSON-encoded inside a form body.
 _JSON_STRING_FIELDS = ("blocks", "attachments", "view", "metadata")
 
@@ -139,7 +145,13 @@ class SlackStandin:
         self._view_seq = 0
         self._runner: web.AppRunner | None = None
         self._port: int | None = None
+        # OAuth: codes handed to installers, the bot tokens traded for them (once any token
+        # was issued, only issued tokens are accepted), and whether the app is installed.
+        self.codes: dict[str, str] = {}
+        self.issued: set[str] = set()
+        self.oauth_only = False
         self._handlers: dict[str, Handler] = {
+            "oauth.v2.access": self._oauth_v2_access,
             "auth.test": self._auth_test,
             "conversations.open": self._conversations_open,
             "chat.postMessage": self._chat_post_message,
@@ -281,6 +293,20 @@ class SlackStandin:
             self.channels[channel_id] = user_id
         return self._dm_by_user[user_id]
 
+    # ------------------------------------------------------------------ OAuth
+
+    def authorize(self, user_id: str) -> str:
+        """An installer pressed "Allow" on slack.com: the code Slack puts on the redirect."""
+        code = f"{self.team_id}.{secrets.token_hex(8)}"
+        self.codes[code] = user_id
+        self.oauth_only = True
+        return code
+
+    def uninstall(self) -> JSONDict:
+        """Every token issued stops working; returns the app_uninstalled event to deliver."""
+        self.issued.clear()
+        return {"type": "app_uninstalled"}
+
     # ------------------------------------------------------------------ faults
 
     def fail_next(
@@ -352,8 +378,13 @@ class SlackStandin:
             return self._fault_response(method, fault)
 
         self._streak[method] = 0
-        if token is None:
-            body: JSONDict = {"ok": False, "error": "not_authed"}
+        if method in NO_TOKEN_METHODS:
+            args.update(_basic_auth(request.headers.get("Authorization", "")))
+            body: JSONDict = self._handlers[method](args, token)
+        elif token is None:
+            body = {"ok": False, "error": "not_authed"}
+        elif self.oauth_only and token not in self.issued:
+            body = {"ok": False, "error": "invalid_auth"}
         else:
             handler = self._handlers.get(method)
             body = (
@@ -385,7 +416,7 @@ class SlackStandin:
     async def _read_args(self, request: web.Request) -> tuple[JSONDict, str | None]:
         """Merge query string, form or JSON body; take the token from header or args."""
         args: JSONDict = dict(request.query)
-        if request.can_read_body:
+        if request.body_exists:  # not can_read_body: a router may have read (and kept) it
             if request.content_type == "application/json":
                 payload = await request.json()
                 if isinstance(payload, dict):
@@ -544,6 +575,28 @@ class SlackStandin:
         }
 
     # ------------------------------------------------------------------ method handlers
+
+    def _oauth_v2_access(self, args: JSONDict, token: str | None) -> JSONDict:
+        """docs.slack.dev/reference/methods/oauth.v2.access: a code, once, for a bot token."""
+        if args.get("client_id") != CLIENT_ID or args.get("client_secret") != CLIENT_SECRET:
+            return {"ok": False, "error": "invalid_client_id"}
+        installer = self.codes.pop(str(args.get("code", "")), None)
+        if installer is None:
+            return {"ok": False, "error": "invalid_code"}
+        bot_token = f"xoxb-{self.team_id}-{secrets.token_hex(12)}"
+        self.issued.add(bot_token)
+        return {
+            "ok": True,
+            "access_token": bot_token,
+            "token_type": "bot",
+            "scope": "chat:write,commands,im:write,users:read",
+            "bot_user_id": self.bot_user_id,
+            "app_id": self.app_id,
+            "team": {"name": self.team_name, "id": self.team_id},
+            "enterprise": None,
+            "is_enterprise_install": False,
+            "authed_user": {"id": installer},
+        }
 
     def _auth_test(self, args: JSONDict, token: str | None) -> JSONDict:
         """docs.slack.dev/reference/methods/auth.test (bot tokens also carry bot_id)."""
@@ -909,3 +962,14 @@ class SlackStandin:
                 "icon": {"image_default": True},
             },
         }
+
+
+def _basic_auth(header: str) -> JSONDict:
+    """client_id and client_secret from an HTTP Basic header (how slack_sdk sends them)."""
+    if not header.startswith("Basic "):
+        return {}
+    with contextlib.suppress(ValueError):
+        raw = base64.b64decode(header.removeprefix("Basic ").strip()).decode()
+        client_id, _, secret = raw.partition(":")
+        return {"client_id": client_id, "client_secret": secret}
+    return {}
