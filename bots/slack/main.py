@@ -135,7 +135,8 @@ async def run_slack(settings: Settings) -> int:
     pacer = make_pacer(settings)
     client = make_client(token, settings, pacer)
     platform = SlackPlatform(client, pacer)
-    if problem := await auth_problem(client, settings):
+    # One token is checked now; OAuth installs bring their own tokens, checked as they arrive.
+    if oauth is None and (problem := await auth_problem(client, settings)):
         print(f"groupcast: {problem}", file=sys.stderr, flush=True)
         return 2
     clock = SystemClock()
@@ -161,9 +162,13 @@ async def run_slack(settings: Settings) -> int:
                 finally:
                     await side.cleanup()
             else:
-                worker = build_app(bot, client, secret, process_before_response=True)
-                intake = CommandIntake(app, worker, secret)
-                intake.start()
+                # The command queue serves one workspace's token; OAuth installs route each call
+                # by the request's workspace, which a queued worker would not carry.
+                intake = None
+                if oauth is None:
+                    worker = build_app(bot, client, secret, process_before_response=True)
+                    intake = CommandIntake(app, worker, secret)
+                    intake.start()
                 runner = web.AppRunner(web_app(app, engine, health, intake), access_log=None)
                 await runner.setup()
                 await web.TCPSite(runner, "0.0.0.0", settings.port).start()
@@ -172,7 +177,8 @@ async def run_slack(settings: Settings) -> int:
                     await asyncio.Event().wait()
                 finally:
                     await runner.cleanup()
-                    await intake.stop()
+                    if intake is not None:
+                        await intake.stop()
         finally:
             probing.cancel()
             with contextlib.suppress(asyncio.CancelledError):
