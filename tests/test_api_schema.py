@@ -12,6 +12,7 @@ import hypothesis.strategies as st
 import pytest
 import requests
 import schemathesis
+from aiohttp import ClientSession
 from aiohttp.test_utils import TestServer
 from hypothesis import HealthCheck, given, settings
 from schemathesis import Case, GenerationMode
@@ -112,3 +113,24 @@ async def test_generated_asks_without_a_valid_token_are_refused_and_create_nothi
     )
     assert set(seen) - {200} == {401}, sorted(set(seen))  # 200: only the document itself
     assert await rows() == (0, 0, 0)
+
+
+async def test_what_schemathesis_found_stays_fixed(workspace: Workspace, served: str) -> None:
+    headers = {"Authorization": f"Bearer {await token_for(workspace)}"}
+    alert = {"status": "firing", "groupKey": "k", "alerts": [{"labels": {"alertname": "Disk"}}]}
+    found = [
+        # labels/annotations that are not objects were a 500 (AttributeError)
+        ({**alert, "commonLabels": "x"}, 422, "commonLabels must be an object"),
+        ({**alert, "alerts": [{"labels": ["x"]}]}, 422, "labels must be an object"),
+        ({**alert, "alerts": [{"annotations": 1}]}, 422, "annotations must be an object"),
+        ({**alert, "alerts": ["x"]}, 422, "each alert must be an object"),
+        ({"ruleName": 5, "state": "alerting"}, 422, "needs a ruleName"),
+        # JSON Schema's integer includes 8.0
+        ({"community": "frontend", "text": "hi", "mode": "count", "count": 2.0}, 201, ""),
+    ]
+    async with ClientSession() as http:
+        for body, status, why in found:
+            async with http.post(f"{served}/api/v1/asks", json=body, headers=headers) as r:
+                assert r.status == status, (body, await r.text())
+                assert why in (await r.json()).get("error", ""), body
+    assert await Request.all().count() == 1
