@@ -70,6 +70,8 @@ def _native(body: dict[str, Any], community: Community) -> Wanted:
     if mode_name not in MODES:
         raise Refused(422, "mode is one of one, count, all, everyone")
     count = body.get("count", 1)
+    if isinstance(count, float) and count.is_integer():
+        count = int(count)  # JSON (and its schema) call 8.0 an integer
     if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= 100:
         raise Refused(422, "count is a whole number from 1 to 100")
     if mode_name != "count" and count != 1:
@@ -99,19 +101,29 @@ def _key(kind: str, raw: str) -> str:
     return f"{kind}:{hashlib.sha256(raw.encode()).hexdigest()[:40]}"
 
 
+def _object(value: Any, what: str) -> dict[str, Any]:
+    """A sender's labels or annotations: an object when given, a clear 422 (never a 500) if not."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise Refused(422, f"{what} must be an object")
+    return value
+
+
 def _alertmanager(body: dict[str, Any]) -> Wanted:
     """Alertmanager's webhook (and Grafana's unified alerting, which shares its shape)."""
     status, group = body.get("status"), body.get("groupKey")
     if status not in ("firing", "resolved") or not isinstance(group, str) or not group:
         raise Refused(422, "an alert needs status firing or resolved and a groupKey")
-    labels = body.get("commonLabels") or {}
-    notes = body.get("commonAnnotations") or {}
-    alerts = [a for a in body["alerts"] if isinstance(a, dict)]
+    labels = _object(body.get("commonLabels"), "commonLabels")
+    notes = _object(body.get("commonAnnotations"), "commonAnnotations")
+    alerts = [_object(a, "each alert") for a in body["alerts"]]
     first = alerts[0] if alerts else {}
-    name = labels.get("alertname") or (first.get("labels") or {}).get("alertname") or "alert"
+    name = labels.get("alertname") or _object(first.get("labels"), "labels").get("alertname")
+    name = name or "alert"
     summary = (
         notes.get("summary")
-        or (first.get("annotations") or {}).get("summary")
+        or _object(first.get("annotations"), "annotations").get("summary")
         or body.get("title")
         or ""
     )
@@ -134,6 +146,8 @@ def _grafana_legacy(body: dict[str, Any]) -> Wanted:
     state = body.get("state")
     if state not in ("alerting", "ok", "no_data", "pending", "paused"):
         raise Refused(422, "a Grafana alert's state is alerting, ok, no_data, pending or paused")
+    if not isinstance(body.get("ruleName"), str) or not body["ruleName"]:
+        raise Refused(422, "a Grafana alert needs a ruleName")
     if state in ("pending", "paused"):
         raise Refused(422, f"nothing to do for a Grafana alert in state {state}")
     rule = str(body.get("ruleId") or body.get("ruleName"))

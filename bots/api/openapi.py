@@ -20,6 +20,7 @@ _ERROR = {
 }
 _ASK = {
     "type": "object",
+    "required": ["id", "community", "mode", "count", "text", "state", "created_at", "asked"],
     "properties": {
         "id": {"type": "integer"},
         "community": {"type": "string"},
@@ -59,24 +60,53 @@ _NEW_ASK = {
     "required": ["community", "text"],
     "additionalProperties": False,
     "properties": {
-        "community": {"type": "string", "description": "the handle the token belongs to"},
+        "community": {
+            "type": "string",
+            "minLength": 1,
+            "description": "the handle the token belongs to (403 for any other)",
+        },
         "mode": {"enum": ["one", "count", "all", "everyone"], "default": "one"},
-        "count": {"type": "integer", "minimum": 1, "maximum": 100, "default": 1},
-        "text": {"type": "string", "minLength": 1, "maxLength": MAX_MESSAGE},
-        "link": {"type": "string", "format": "uri", "maxLength": 512},
+        "count": {
+            "type": "integer",
+            "minimum": 1,
+            "maximum": 100,
+            "default": 1,
+            "description": "how many to ask; anything but 1 needs mode count",
+        },
+        "text": {"type": "string", "minLength": 1, "maxLength": MAX_MESSAGE, "pattern": r"\S"},
+        "link": {"type": "string", "format": "uri", "maxLength": 512, "pattern": "^https?://"},
     },
+    # count other than 1 only with mode count
+    "if": {"not": {"required": ["mode"], "properties": {"mode": {"const": "count"}}}},
+    "then": {"properties": {"count": {"const": 1}}},
 }
+_LABELS = {
+    "type": "object",
+    "description": "label or annotation name to value (strings, as Alertmanager sends)",
+}
+_URL = {"description": "a link for the ask when it is an http(s) URL; otherwise ignored"}
 _ALERTMANAGER = {
     "type": "object",
     "required": ["status", "groupKey", "alerts"],
     "description": "Alertmanager's webhook body (Grafana's unified alerting sends the same shape)",
     "properties": {
         "status": {"enum": ["firing", "resolved"]},
-        "groupKey": {"type": "string"},
-        "alerts": {"type": "array", "items": {"type": "object"}},
-        "commonLabels": {"type": "object"},
-        "commonAnnotations": {"type": "object"},
-        "externalURL": {"type": "string"},
+        "groupKey": {"type": "string", "minLength": 1},
+        "alerts": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "status": {"type": "string"},
+                    "labels": _LABELS,
+                    "annotations": _LABELS,
+                    "generatorURL": _URL,
+                },
+            },
+        },
+        "commonLabels": _LABELS,
+        "commonAnnotations": _LABELS,
+        "externalURL": _URL,
     },
 }
 _GRAFANA = {
@@ -84,12 +114,19 @@ _GRAFANA = {
     "required": ["ruleName", "state"],
     "description": "Grafana's legacy alert webhook body",
     "properties": {
-        "ruleName": {"type": "string"},
-        "ruleId": {"type": "integer"},
+        "ruleName": {"type": "string", "minLength": 1},
+        "ruleId": {"description": "the alert's identity when given, else ruleName"},
         "state": {"enum": ["alerting", "ok", "no_data"]},
-        "message": {"type": "string"},
-        "ruleUrl": {"type": "string"},
+        "message": {"description": "added to the ask's text when given"},
+        "ruleUrl": _URL,
     },
+    # a body with both `alerts` and `status` is read as Alertmanager's
+    "not": {"required": ["alerts", "status"]},
+}
+_CLOSED_NOTHING = {
+    "type": "object",
+    "required": ["closed", "note"],
+    "properties": {"closed": {"type": "null"}, "note": {"type": "string"}},
 }
 
 DOCUMENT: dict[str, Any] = {
@@ -132,8 +169,18 @@ DOCUMENT: dict[str, Any] = {
                         },
                     },
                     "200": {
-                        "description": "An alert's ask already open, or closed on resolve",
-                        "content": {"application/json": {"schema": {"type": "object"}}},
+                        "description": "An alert's ask already open (duplicate), closed on "
+                        "resolve, or no open ask to close",
+                        "content": {
+                            "application/json": {
+                                "schema": {
+                                    "oneOf": [
+                                        {"$ref": "#/components/schemas/Ask"},
+                                        _CLOSED_NOTHING,
+                                    ]
+                                }
+                            }
+                        },
                     },
                     "400": _ERROR,
                     "401": _ERROR,
