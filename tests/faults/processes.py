@@ -22,7 +22,9 @@ def environment(**values: str) -> dict[str, str]:
     """A clean environment: only what the test sets, plus what Python needs to run."""
     keep = ("PATH", "HOME", "LANG", "LC_ALL", "SYSTEMROOT", "TMPDIR")
     env = {k: os.environ[k] for k in keep if k in os.environ}
-    env.update(PYTHONPATH=str(ROOT), PYTHONUNBUFFERED="1", **values)
+    # Health endpoints on a free port: processes of one test (or of two test runs) never clash.
+    env.update(PYTHONPATH=str(ROOT), PYTHONUNBUFFERED="1", HEALTH_PORT="0")
+    env.update(values)
     return env
 
 
