@@ -137,6 +137,11 @@ def add_commands(tree: app_commands.CommandTree[Any], bot: GroupcastBot) -> None
 
     tree.add_command(group)
 
+    @tree.command(name="asks", description="Your open asks, newest first, and where each stands")
+    @app_commands.guild_only()
+    async def asks(interaction: discord.Interaction[Any]) -> None:
+        await bot.run_command(interaction, "asks", "")
+
     @tree.command(name="help", description="Every groupcast command and what it takes")
     async def help_(interaction: discord.Interaction[Any]) -> None:
         await bot.run_command(interaction, "help", "")
