@@ -10,6 +10,7 @@ from importlib.metadata import PackageNotFoundError, version
 from core.config import ConfigError, Settings, load_settings
 
 SHELL_DATABASE = "sqlite://groupcast-shell.sqlite3"
+SLACK, DISCORD = "SLACK_BOT_TOKEN", "DISCORD_TOKEN"
 
 COMMON_VARS = """\
 environment (or .env):
@@ -80,8 +81,15 @@ def parser() -> argparse.ArgumentParser:
         default=SHELL_DATABASE,
         help=f"where the simulated workspace lives (default {SHELL_DATABASE})",
     )
-    add("slack", "run the Slack bot (HTTP mode, or Socket Mode with SLACK_APP_TOKEN)")
-    add("discord", "run the Discord bot")
+    for name, text, token in (
+        ("slack", "run the Slack bot (HTTP mode, or Socket Mode with SLACK_APP_TOKEN)", SLACK),
+        ("discord", "run the Discord bot", DISCORD),
+    ):
+        add(name, text).add_argument(
+            "--if-configured",
+            action="store_true",
+            help=f"exit 0 with one line when {token} is unset (the Procfile's processes)",
+        )
     add("migrate", "apply database migrations")
     add("doctor", "check the request lifecycle's invariants in the database (exit 1 if broken)")
     return top
@@ -95,6 +103,9 @@ def main(argv: list[str] | None = None) -> int:
             settings = settings.model_copy(
                 update={"database_url": args.database, "redis_url": None}
             )
+        if getattr(args, "if_configured", False) and (idle := unconfigured(args.command, settings)):
+            print(f"groupcast: {idle}", file=sys.stderr)
+            return 0
         from core.logs import setup_logging
 
         setup_logging(settings, quiet=args.command == "shell")
@@ -105,6 +116,18 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("groupcast: interrupted", file=sys.stderr)
         return 130
+
+
+def unconfigured(command: str, settings: Settings) -> str | None:
+    """Why a Procfile process has nothing to do (its bot's token is unset), else None."""
+    name, token = (
+        (SLACK, settings.slack_bot_token)
+        if command == "slack"
+        else (DISCORD, settings.discord_token)
+    )
+    if token is None or not token.get_secret_value():
+        return f"{name} is not set: the {command} process has nothing to do"
+    return None
 
 
 async def _run(args: argparse.Namespace, settings: Settings) -> int:

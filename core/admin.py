@@ -168,10 +168,17 @@ class CommunityAdmin:
         if role is None:
             raise CommandError(f"you're not in @{c.handle}", USAGE["community leave"])
         if role is Role.OWNER and await self._last_owner(c, who.contact_id):
+            if await Membership.filter(community_id=c.id).count() == 1:
+                raise CommandError(
+                    f"you're the only member of @{c.handle}: leaving would strand it without "
+                    f"an owner; /community delete {c.handle} removes it instead",
+                    f"/community delete {c.handle}",
+                )
             raise CommandError(
-                f"you're the last owner of @{c.handle}: make someone else owner first "
-                f"(/community set {c.handle} owner @someone) or /community delete {c.handle}",
-                USAGE["community leave"],
+                f"you're the last owner of @{c.handle}: hand it over first "
+                f"(/community set {c.handle} owner @someone), then leave; "
+                f"or /community delete {c.handle}",
+                f"/community set {c.handle} owner @someone",
             )
         await Membership.filter(community_id=c.id, contact_id=who.contact_id).delete()
         await self._untrack(who, [who.contact_id])

@@ -41,9 +41,10 @@ USAGE = {
     "away": "/away [duration] [note]",
     "busy": "/busy [duration] [note]",
     "hours": "/hours <HH:MM-HH:MM> [Mon-Fri] [time zone]   |   /hours off",
+    "asks": "/asks",
     "help": "/help   |   /community help",
 }
-COMMANDS = ("ask-available", "community", "available", "away", "busy", "hours", "help")
+COMMANDS = ("ask-available", "community", "available", "away", "busy", "hours", "asks", "help")
 SLASH_COMMANDS = COMMANDS
 COMMUNITY_ACTIONS = (*(k.split()[1] for k in USAGE if k.startswith("community ")), "help")
 FLAGS = ("--one", "--all", "--count", "--everyone")
@@ -156,7 +157,12 @@ class Help:
     topic: str = ""
 
 
-Command = Ask | Why | CommunityCommand | SetAvailability | SetHours | Help
+@dataclass(frozen=True, slots=True)
+class MyAsks:
+    """`/asks`: the caller's open asks and where each stands."""
+
+
+Command = Ask | Why | MyAsks | CommunityCommand | SetAvailability | SetHours | Help
 
 
 def help_text(topic: str = "") -> str:
@@ -192,6 +198,14 @@ def parse(command: str, text: str) -> Command:
         return _hours(words)
     if name == "help":
         return Help()
+    if name == "asks":
+        if words:
+            raise CommandError(
+                f"/asks takes nothing after it (got “{_clip(words[0])}”); "
+                "/ask-available why <number> reads one ask",
+                USAGE["asks"],
+            )
+        return MyAsks()
     raise CommandError(
         f"unknown command /{_clip(name)}.{did_you_mean(name, COMMANDS, '/')}",
         " · ".join(f"/{c}" for c in COMMANDS),

@@ -14,7 +14,7 @@ from collections.abc import Coroutine, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from core import escalation, freshness, insights, mentions, replies, texts
+from core import escalation, freshness, insights, mentions, my_asks, replies, texts
 from core.admin import CommunityAdmin
 from core.clock import Clock
 from core.commands import (
@@ -22,6 +22,7 @@ from core.commands import (
     CommandError,
     CommunityCommand,
     Help,
+    MyAsks,
     SetAvailability,
     SetHours,
     Why,
@@ -159,6 +160,8 @@ class Engine:
                 )
             if isinstance(cmd, Why):
                 return await insights.why(who, cmd.request_id)
+            if isinstance(cmd, MyAsks):
+                return await my_asks.open_asks(who, self.clock.now())
             if isinstance(cmd, CommunityCommand):
                 return await self.admin.run(who, cmd, place or Place())
             if isinstance(cmd, SetAvailability):

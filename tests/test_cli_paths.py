@@ -109,3 +109,55 @@ def test_subcommand_help_names_the_variables_that_matter(tmp_path: Path) -> None
     discord = groupcast(tmp_path, "discord", "--help").stdout
     assert all(v in discord for v in ("DISCORD_TOKEN", "DISCORD_DEV_GUILD", "HEALTH_PORT"))
     assert "--database" in groupcast(tmp_path, "shell", "--help").stdout
+
+
+def procfile() -> dict[str, list[str]]:
+    """The Procfile's processes: name -> the `groupcast` arguments it runs."""
+    out = {}
+    for line in (ROOT / "Procfile").read_text().splitlines():
+        if line.strip():
+            name, command = line.split(":", 1)
+            program, *args = command.split()
+            assert program == "groupcast", line
+            out[name.strip()] = args
+    return out
+
+
+def test_the_procfile_serves_slack_http_on_web_and_runs_discord_and_release() -> None:
+    processes = procfile()
+    assert processes["release"] == ["migrate"]
+    assert processes["web"][0] == "slack"  # only `web` receives HTTP on Heroku
+    assert processes["discord"][0] == "discord"
+    assert "slack" not in processes
+
+
+@pytest.mark.parametrize(
+    ("process", "says"),
+    [
+        ("web", "SLACK_BOT_TOKEN is not set: the slack process has nothing to do"),
+        ("discord", "DISCORD_TOKEN is not set: the discord process has nothing to do"),
+    ],
+)
+def test_a_procfile_process_whose_token_is_unset_exits_0_in_one_line(
+    tmp_path: Path, process: str, says: str
+) -> None:
+    done = groupcast(tmp_path, *procfile()[process])
+    assert done.returncode == 0
+    assert one_line(done) == f"groupcast: {says}"
+
+
+def test_a_procfile_process_still_refuses_a_malformed_setting(tmp_path: Path) -> None:
+    done = groupcast(tmp_path, *procfile()["web"], LOG_FORMAT="xml")
+    assert done.returncode == 2
+    assert "LOG_FORMAT:" in one_line(done)
+
+
+def test_a_configured_procfile_process_starts_and_checks_its_token(tmp_path: Path) -> None:
+    done = groupcast(
+        tmp_path,
+        *procfile()["discord"],
+        DISCORD_TOKEN="x",
+        DISCORD_API_URL="http://127.0.0.1:9",
+    )
+    assert done.returncode == 2
+    assert "cannot reach Discord at http://127.0.0.1:9" in one_line(done)

@@ -18,6 +18,7 @@ from core.commands import (
     CommandError,
     CommunityCommand,
     Help,
+    MyAsks,
     SetAvailability,
     SetHours,
     UserRef,
@@ -420,7 +421,7 @@ class TestUnknownCommands:
         err = refused(name, "anything")
         assert err.message.startswith("unknown command /")
         assert err.usage == (
-            "/ask-available · /community · /available · /away · /busy · /hours · /help"
+            "/ask-available · /community · /available · /away · /busy · /hours · /asks · /help"
         )
 
     @pytest.mark.parametrize(
@@ -471,9 +472,15 @@ def test_enormous_durations_are_refused_not_crashed(command: str, text: str) -> 
     assert_refused(command, text, r"a duration is between 1m and 90d", command)
 
 
+def test_asks_takes_no_words() -> None:
+    assert parse("asks", "  ") == MyAsks()
+    with pytest.raises(CommandError, match="/asks takes nothing after it"):
+        parse("asks", "open")
+
+
 # -- properties ---------------------------------------------------------------------------
 
-COMMANDS = ["ask-available", "community", "available", "away", "busy", "hours"]
+COMMANDS = ["ask-available", "community", "available", "away", "busy", "hours", "asks"]
 
 hostile_text = st.one_of(
     st.text(max_size=200),
@@ -517,7 +524,7 @@ def parses_or_refuses(command: str, text: str) -> None:
         assert error.message
         assert error.usage
     else:
-        assert isinstance(result, Ask | CommunityCommand | SetAvailability | SetHours)
+        assert isinstance(result, Ask | CommunityCommand | SetAvailability | SetHours | MyAsks)
 
 
 @settings(max_examples=200, deadline=None)

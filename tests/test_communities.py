@@ -74,10 +74,34 @@ async def test_only_owners_remove_others_delete_or_change_settings(workspace: Wo
 
 
 async def test_the_last_owner_cannot_leave_without_handing_over(workspace: Workspace) -> None:
+    before = await snapshot()
     t = await workspace.run("/community leave frontend")
-    assert "you're the last owner of @frontend" in t.reply()
+    said = t.reply()
+    assert "you're the last owner of @frontend: hand it over first" in said
+    assert "Try: /community set frontend owner @someone" in said
+    assert await snapshot() == before, "a refused leave changes nothing"
     await workspace.run("/community set frontend owner @bob")
     assert "You left @frontend." in (await workspace.run("/community leave frontend")).reply()
+    shown = (await workspace.run("/community show frontend", as_user="bob")).reply()
+    assert "bob (owner)" in shown and "alice" not in shown
+
+
+async def test_one_of_two_owners_leaves_freely(workspace: Workspace) -> None:
+    await workspace.run("/community set frontend owner @bob")
+    said = (await workspace.run("/community leave frontend", as_user="bob")).reply()
+    assert "You left @frontend." in said
+
+
+async def test_the_only_member_is_pointed_at_delete_not_at_a_handover(
+    workspace: Workspace,
+) -> None:
+    await workspace.run("/community create solo Just me")
+    before = await snapshot()
+    said = (await workspace.run("/community leave solo")).reply()
+    assert "you're the only member of @solo" in said
+    assert "Try: /community delete solo" in said
+    assert await snapshot() == before
+    assert "Deleted" in (await workspace.run("/community delete solo")).reply()
 
 
 async def test_settings_change_how_requests_resolve(workspace: Workspace) -> None:

@@ -425,7 +425,16 @@ async def test_autocomplete_offers_the_guilds_communities(harness: Harness) -> N
 
 async def test_commands_are_synced_to_the_dev_guild(harness: Harness) -> None:
     names = {c["name"] for c in harness.fake.commands(GUILD)}
-    assert names == {"ask-available", "community", "available", "away", "busy", "hours", "help"}
+    assert names == {
+        "ask-available",
+        "community",
+        "available",
+        "away",
+        "busy",
+        "hours",
+        "asks",
+        "help",
+    }
     assert harness.fake.commands() == []
 
 

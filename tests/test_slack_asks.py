@@ -94,3 +94,8 @@ async def test_timeout_moves_to_next(world: World) -> None:
 async def test_bad_command_gets_usage_and_never_raises(world: World) -> None:
     answer = await world.command(ALICE, "/ask-available", "")
     assert "Try: /ask-available" in answer
+
+
+async def test_help_is_a_slack_command_too(world: World) -> None:
+    answer = await world.command(ALICE, "/help", "")
+    assert "/ask-available" in answer and "/community" in answer

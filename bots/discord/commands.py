@@ -79,11 +79,13 @@ def add_commands(tree: app_commands.CommandTree[Any], bot: GroupcastBot) -> None
         _handle_only(group, bot, action, description, handles)
 
     @group.command(name="add", description="Add someone to a community")
+    @app_commands.describe(handle="The community", user="Whom to add")
     @app_commands.autocomplete(handle=handles)
     async def add(interaction: discord.Interaction[Any], handle: str, user: discord.User) -> None:
         await bot.run_command(interaction, "community", f"add {handle} <@{user.id}>")
 
     @group.command(name="remove", description="Remove someone from a community (owners)")
+    @app_commands.describe(handle="The community", user="Whom to remove")
     @app_commands.autocomplete(handle=handles)
     async def remove(
         interaction: discord.Interaction[Any], handle: str, user: discord.User
@@ -95,7 +97,9 @@ def add_commands(tree: app_commands.CommandTree[Any], bot: GroupcastBot) -> None
         await bot.run_command(interaction, "community", "list")
 
     @group.command(name="subscribe", description="Hear when a community's availability changes")
-    @app_commands.describe(once="Only tell me once, when someone becomes available")
+    @app_commands.describe(
+        handle="The community", once="Only tell me once, when someone becomes available"
+    )
     @app_commands.autocomplete(handle=handles)
     async def subscribe(
         interaction: discord.Interaction[Any], handle: str, once: bool = False
@@ -106,6 +110,7 @@ def add_commands(tree: app_commands.CommandTree[Any], bot: GroupcastBot) -> None
 
     @group.command(name="set", description="Change a community's settings (owners)")
     @app_commands.describe(
+        handle="The community",
         setting="strategy, mention, capacity or owner",
         value="least-recent|round-robin|random|longest-idle · one|available|everyone · N · @user",
     )
@@ -121,6 +126,7 @@ def add_commands(tree: app_commands.CommandTree[Any], bot: GroupcastBot) -> None
     @group.command(
         name="link", description="Link a role: mentioning it asks the community (owners)"
     )
+    @app_commands.describe(handle="The community", role="Mentioning this role asks the community")
     @app_commands.autocomplete(handle=handles)
     async def link(interaction: discord.Interaction[Any], handle: str, role: discord.Role) -> None:
         await bot.run_command(interaction, "community", f"link {handle} <group:{role.id}>")
@@ -130,6 +136,11 @@ def add_commands(tree: app_commands.CommandTree[Any], bot: GroupcastBot) -> None
         await bot.run_command(interaction, "community", "help")
 
     tree.add_command(group)
+
+    @tree.command(name="asks", description="Your open asks, newest first, and where each stands")
+    @app_commands.guild_only()
+    async def asks(interaction: discord.Interaction[Any]) -> None:
+        await bot.run_command(interaction, "asks", "")
 
     @tree.command(name="help", description="Every groupcast command and what it takes")
     async def help_(interaction: discord.Interaction[Any]) -> None:

@@ -18,6 +18,7 @@ from bots.slack.home import HOME_ACTIONS, JOIN_ACTION, home_view
 from bots.slack.people import People
 from bots.slack.platform import SlackPlatform
 from bots.slack.prober import dnd_signal
+from core.commands import COMMANDS
 from core.engine import Engine
 from core.inbound import Claim, DbInboundEvents, InboundEvents
 from core.ports import Actor, DeliveryFailed, Message, Place
@@ -25,7 +26,6 @@ from core.presence.signals import Activity, Huddle, Signal, Status
 
 log = logging.getLogger(__name__)
 
-COMMANDS = ("ask-available", "community", "available", "away", "busy", "hours")
 USER_REF_RE = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
 Next = Callable[[], Awaitable[None]]
 
