@@ -43,6 +43,8 @@ METHOD_SCOPES: dict[str, set[str]] = {
 # The bot scopes each event subscription needs (api.slack.com/events).
 EVENT_SCOPES: dict[str, set[str]] = {
     "app_home_opened": set(),
+    "app_uninstalled": set(),
+    "tokens_revoked": set(),
     "message.channels": {"channels:history"},
     "message.groups": {"groups:history"},
     "message.im": {"im:history"},
@@ -69,9 +71,15 @@ def methods_called() -> set[str]:
 
 
 def events_registered() -> set[str]:
-    """The event types bots/slack/app.py listens to: `app.event("x")`, or `app.event(kind)`
-    inside `for kind in ("x", "y")`."""
-    tree = ast.parse((ROOT / "bots" / "slack" / "app.py").read_text())
+    """The event types the Slack adapter listens to (bots/slack/app.py, and workspaces.py for
+    OAuth installs): `app.event("x")`, or `app.event(kind)` inside `for kind in ("x", "y")`."""
+    found: set[str] = set()
+    for name in ("app.py", "workspaces.py"):
+        found |= _events_in(ast.parse((ROOT / "bots" / "slack" / name).read_text()))
+    return found
+
+
+def _events_in(tree: ast.Module) -> set[str]:
     loops: dict[str, list[str]] = {}
     for node in ast.walk(tree):
         if isinstance(node, ast.For) and isinstance(node.target, ast.Name):
