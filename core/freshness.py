@@ -8,13 +8,13 @@ strategy would reach them, so a short budget is spent where the request looks fi
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 
-from core.grouping import Member, Resolution, resolve
+from core.domain import Mode
+from core.grouping import Resolution
 from core.ports import Platform
 from core.presence.availability import Availability
 from core.presence.monitor import PresenceMonitor
-from core.store.models import Mode
 
 PICKY_BATCH = 5  # `--one`/`--count`: check a few unknowns at a time, not the whole community
 MAX_ROUNDS = 12  # every round checks someone new or stops; the budget ends it sooner
@@ -30,34 +30,20 @@ class PresenceCheck:
     async def resolve(
         self,
         tenant: str,
-        roster: Sequence[Member],
+        run: Callable[[], Resolution],
         mode: Mode,
         *,
         wanted: int,
         requester_id: int,
-        explain: Callable[[Member], str],
-        capacity: int,
         exclude: set[int],
     ) -> Resolution:
-        """Resolve, check whom the resolver passed over as unknown (and, for `--one`/`--count`,
-        the chosen targets), and resolve again until nothing new needs checking.
+        """Resolve (`run`: the resolver's own call over the members read so far), check whom it
+        passed over as unknown (and, for `--one`/`--count`, the chosen targets), and resolve
+        again until nothing new needs checking.
 
         `unchecked` on the result counts members left unknown because the budget ran out.
         """
-
-        def again() -> Resolution:
-            return resolve(
-                roster,
-                mode,
-                wanted=wanted,
-                requester_id=requester_id,
-                availability=self.monitor.availability,
-                explain=explain,
-                capacity=capacity,
-                exclude=exclude,
-            )
-
-        res = again()
+        res = run()
         if mode is Mode.EVERYONE:
             return res
         checked: set[str] = set()
@@ -72,7 +58,7 @@ class PresenceCheck:
                 short = True
             if n == 0:
                 break
-            res = again()
+            res = run()
         res.unchecked = self._unknown_left(res, requester_id, exclude, checked) if short else 0
         return res
 

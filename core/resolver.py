@@ -80,12 +80,10 @@ class Resolver:
             await walk_resolve(walk, run, self.monitor.load, wanted, EXPLAINED_REST)
             res = await check.resolve(
                 tenant,
-                walk,
+                lambda: run(walk),
                 mode,
                 wanted=wanted,
                 requester_id=requester_id,
-                explain=explain,
-                capacity=community.capacity,
                 exclude=exclude,
             )
             if len(res.targets) >= wanted or walk.complete:
