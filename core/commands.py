@@ -5,19 +5,27 @@ from __future__ import annotations
 import difflib
 import re
 from dataclasses import dataclass, field
-from zoneinfo import available_timezones
 
 from core.domain import Mode, Strategy
 from core.ports import Message
 from core.presence.availability import Availability
+from core.timewords import (
+    HOURS_RE,
+    MAX_DURATION,
+    NOT_YET,
+    NUMBER_RE,
+    UNIT_OF,
+    days_label,
+    parse_days,
+    parse_duration,
+    zones,
+)
 
 # The longest ask passed on, in neutral characters: a page of text. The ask DM carries it
 # whole, split over sections on Slack (3,000 each, well inside 40,000 a message) and over
 # content, embeds and follow-on messages on Discord (buttons on the last); longer is
 # refused on every path with this number in the reply.
 MAX_MESSAGE = 10_000
-MAX_DURATION = 90 * 86400
-
 USAGE = {
     "ask-available": "/ask-available <handle> [--one | --all | --count N | --everyone] <message>",
     "ask-available why": "/ask-available why [ask number]",
@@ -52,20 +60,7 @@ FLAGS = ("--one", "--all", "--count", "--everyone")
 HANDLE_RE = re.compile(r"^[a-z0-9_-]{2,32}$")
 USER_RE = re.compile(r"^<@!?([A-Za-z0-9]+)(?:\|([^>]*))?>$|^@([A-Za-z0-9._-]{1,64})$")
 GROUP_RE = re.compile(r"^<group:([A-Za-z0-9]+)(?:\|[^>]*)?>$")
-DURATION_RE = re.compile(r"([0-9]+(?:\.[0-9]+)?)\s*(w|d|h|m|s)")
-UNIT_WORDS = {
-    "w": ("w", "wk", "wks", "week", "weeks"),
-    "d": ("d", "day", "days"),
-    "h": ("h", "hr", "hrs", "hour", "hours"),
-    "m": ("m", "min", "mins", "minute", "minutes"),
-    "s": ("s", "sec", "secs", "second", "seconds"),
-}
-UNIT_OF = {word: unit for unit, words in UNIT_WORDS.items() for word in words}
-NUMBER_RE = re.compile(r"[0-9]+(?:\.[0-9]+)?")
-NOT_YET = {"until", "till", "til", "tomorrow", "tonight", "today"}
 SMALL_NUMBER_RE = re.compile(r"[0-9]{1,3}")
-HOURS_RE = re.compile(r"^(\d{1,2}):(\d{2})-(\d{1,2}):(\d{2})$")
-DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 SET_KEYS = {
     "strategy": [s.value for s in Strategy],
     "mention": ["one", "available", "everyone"],
@@ -220,18 +215,6 @@ def handle_of(word: str, usage: str) -> str:
             f"“{_clip(word)}” is not a community handle (2–32 of a-z, 0-9, - and _)", usage
         )
     return h
-
-
-def parse_duration(word: str) -> float | None:
-    """`90s`, `30m`, `1.5h`, `1h30m`, `3d`, `1w`; None if the word is not a duration."""
-    w = word.lower()
-    parts = DURATION_RE.findall(w)
-    if not parts or "".join(f"{n}{u}" for n, u in parts) != w.replace(" ", ""):
-        return None
-    if any(len(n) > 9 for n, _ in parts):
-        return float("inf")  # a duration, just far too long: refused by range, never overflowed
-    unit = {"w": 604800, "d": 86400, "h": 3600, "m": 60, "s": 1}
-    return float(round(sum(float(n) * unit[u] for n, u in parts)))
 
 
 def leading_duration(words: list[str], usage: str) -> tuple[float | None, list[str]]:
@@ -464,50 +447,17 @@ def _hours(words: list[str]) -> SetHours:
         raise CommandError("the start and end of working hours are the same", usage)
     days, tz, label = frozenset(range(5)), None, "Mon-Fri"
     for word in words[1:]:
-        parsed = _days(word)
+        parsed = parse_days(word)
         if parsed is not None:
-            days, label = parsed, _days_label(word)
-        elif word.lower() in _zones():
-            tz = _zones()[word.lower()]
+            days, label = parsed, days_label(word)
+        elif word.lower() in zones():
+            tz = zones()[word.lower()]
         else:
             raise CommandError(
                 f"“{_clip(word)}” is neither days like Mon-Fri nor a time zone like Europe/Berlin",
                 usage,
             )
     return SetHours(start, end % 1440, days, tz, label)
-
-
-def _days_label(word: str) -> str:
-    """`sun-thu` as `Sun-Thu`: the user's order kept, each day's name capitalised."""
-    return re.sub(r"[a-z]+", lambda m: m.group(0)[:3].capitalize(), word.lower())
-
-
-def _days(word: str) -> frozenset[int] | None:
-    """`Mon-Fri`, `Sat,Sun`, `Mon`; None if the word is not days."""
-    out: set[int] = set()
-    for part in word.lower().split(","):
-        a, _, b = part.partition("-")
-        if a[:3] not in DAYS or (b and b[:3] not in DAYS) or len(a) > 9 or len(b) > 9:
-            return None
-        i, j = DAYS.index(a[:3]), DAYS.index(b[:3]) if b else DAYS.index(a[:3])
-        k = i
-        while True:
-            out.add(k)
-            if k == j:
-                break
-            k = (k + 1) % 7
-    return frozenset(out)
-
-
-_ZONES: dict[str, str] | None = None
-
-
-def _zones() -> dict[str, str]:
-    """Every IANA zone by its lower-case name, so `europe/berlin` is Europe/Berlin."""
-    global _ZONES
-    if _ZONES is None:
-        _ZONES = {z.lower(): z for z in available_timezones()}
-    return _ZONES
 
 
 def _clip(word: str, limit: int = 40) -> str:

@@ -23,10 +23,10 @@ from core.commands import (
     SetHours,
     UserRef,
     parse,
-    parse_duration,
 )
 from core.presence.availability import Availability
 from core.store.models import Mode
+from core.timewords import parse_duration
 
 A = Availability
 MON_FRI = frozenset(range(5))

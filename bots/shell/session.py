@@ -11,7 +11,6 @@ from bots.shell.home import home_text
 from bots.shell.platform import TENANT, Outbound, ShellPlatform
 from core import texts, views
 from core.clock import ManualClock
-from core.commands import MAX_DURATION, parse_duration
 from core.directory import presence_key
 from core.engine import Engine
 from core.ports import Actor, Message, Place
@@ -27,6 +26,7 @@ from core.presence.signals import (
 )
 from core.store.models import OPEN_DELIVERY, Community, Contact, Delivery, Membership, Role, Tenant
 from core.store.queries import column_ints, column_strs
+from core.timewords import MAX_DURATION, parse_duration
 
 CHANNEL = "general"
 CHANNEL_RE = re.compile(r"[a-z0-9_-]{1,80}", re.IGNORECASE)
