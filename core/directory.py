@@ -12,8 +12,9 @@ from tortoise import connections
 
 from core.grouping import Member
 from core.ports import Actor
-from core.store.models import OPEN_DELIVERY, Community, Contact, Membership, Role, Strategy, Tenant
+from core.store.models import OPEN_DELIVERY, Community, Contact, Membership, Role, Tenant
 from core.store.queries import column_strs
+from core.strategies import Column, StrategyRules, strategy_for
 
 
 def presence_key(platform: str, tenant: str, user_id: str) -> str:
@@ -131,28 +132,22 @@ class Directory:
 
         One plain SQL query whatever the size, sorted by the database, and members (and
         their timestamps) are built only as they are read: a `one` resolution in a
-        community of 10,000 reads a handful. `grouping.order` is the same order in Python
-        (a test holds them equal).
+        community of 10,000 reads a handful. The order is the strategy's (core.strategies),
+        the same one its `order` gives in memory (tests/test_strategies.py holds them equal).
         """
         conn = connections.get(community._meta.default_connection or "")
         postgres = conn.capabilities.dialect == "postgres"
-        # Sorted on the raw columns (timestamps compare natively in PostgreSQL; tortoise's
-        # UTC ISO text compares chronologically in SQLite); never asked sorts first.
-        sort = {
-            Strategy.LEAST_RECENT: "m.last_asked_at NULLS FIRST, m.joined_at, m.contact_id",
-            Strategy.LONGEST_IDLE: "m.last_accepted_at NULLS FIRST, m.last_asked_at NULLS FIRST,"
-            " m.joined_at, m.contact_id",
-            # The ring continues after the last one asked; rr_cursor is our own integer column.
-            Strategy.ROUND_ROBIN: f"CASE WHEN m.contact_id > {int(community.rr_cursor)} THEN 0 ELSE 1 END, m.contact_id",
-        }.get(community.strategy, "m.contact_id")
+        rules = strategy_for(community.strategy)
+        ring = ring_phases(rules, community.rr_cursor)
+        turn = f"CASE WHEN {ring[0]} THEN 0 ELSE 1 END, " if rules.ring else ""
         sql = ROSTER_SQL.format(
             tenant="$1" if postgres else "?",  # placeholders in the order they appear
             community="$2" if postgres else "?",
             open=", ".join(f"'{s.value}'" for s in OPEN_DELIVERY),
-            sort=sort,
+            sort=turn + order_by(rules.columns, postgres=postgres),
         )
         _, rows = await conn.execute_query(sql, [community.tenant_id, community.id])
-        shuffle = (rng or random.Random()) if community.strategy is Strategy.RANDOM else None
+        shuffle = (rng or random.Random()) if rules.drawn else None
         return Roster(rows, f"{platform}:{tenant}:", shuffle)
 
 
@@ -217,6 +212,19 @@ class Roster(Sequence[Member]):
         return got
 
 
+ROW = (
+    "contact_id",
+    "user_id",
+    "name",
+    "role",
+    "joined",
+    "last_asked",
+    "last_accepted",
+    "open_asks",
+)
+"""A roster row's fields in the order the roster queries select them: `Member`'s names."""
+
+
 def member_of(row: Sequence[Any], prefix: str) -> Member:
     """A member from one roster row (contact, user, name, role, three timestamps, open asks)."""
     cid, uid, name, role, joined, asked, accepted, n = row
@@ -272,6 +280,23 @@ LEFT JOIN (
 WHERE m.community_id = {community}
 ORDER BY {sort}
 """
+
+
+def order_by(columns: Sequence[Column], *, postgres: bool) -> str:
+    """A strategy's ORDER BY on the raw columns (timestamps compare natively in PostgreSQL;
+    tortoise's UTC ISO text compares chronologically in SQLite); never asked sorts first, as
+    SQLite does by default and PostgreSQL must be told (the roster indexes say the same)."""
+    nulls = " NULLS FIRST" if postgres else ""
+    return ", ".join(c.sql + (nulls if c.nullable else "") for c in columns)
+
+
+def ring_phases(rules: StrategyRules, cursor: int) -> list[str]:
+    """The conditions an order is read in, one after the other: a ring reads after the cursor,
+    then from the beginning up to it (the cursor is our own integer column); others read once."""
+    if not rules.ring:
+        return [""]
+    column, at = rules.columns[0].sql, int(cursor)
+    return [f"{column} > {at}", f"{column} <= {at}"]
 
 
 def _epoch(value: datetime | str | None) -> float:

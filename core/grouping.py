@@ -6,13 +6,10 @@ Pure functions over a roster (one query's worth of members), so resolving a comm
 
 from __future__ import annotations
 
-import random
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from operator import attrgetter
-from typing import Any
 
-from core.domain import Mode, Role, Strategy
+from core.domain import Mode, Role
 from core.presence.availability import Availability
 
 
@@ -48,42 +45,6 @@ class Resolution:
     skipped: list[Skip] = field(default_factory=list)
     rest: Sequence[Member] = ()
     unchecked: int = 0
-
-
-_RING_KEY = attrgetter("contact_id")
-_IDLE_KEY = attrgetter("last_accepted", "last_asked", "joined", "contact_id")
-_RECENT_KEY = attrgetter("last_asked", "joined", "contact_id")
-"""Sort keys as C-level getters: the same tuples a lambda builds, at about half the cost."""
-
-
-def _sort_key(strategy: Strategy) -> Callable[[Member], Any]:
-    """The key a strategy keeps its members sorted by (RANDOM keeps join order)."""
-    if strategy is Strategy.LONGEST_IDLE:
-        return _IDLE_KEY
-    if strategy is Strategy.LEAST_RECENT:
-        return _RECENT_KEY
-    return _RING_KEY
-
-
-def order(
-    members: Sequence[Member],
-    strategy: Strategy,
-    *,
-    cursor: int = 0,
-    rng: random.Random | None = None,
-) -> list[Member]:
-    """Members in the order `--one` should consider them under the community's strategy."""
-    if strategy is Strategy.ROUND_ROBIN:
-        # A fixed ring by contact id, continued after the last one asked (the cursor); if
-        # that member has left, the ring still goes on from where they were.
-        ring = sorted(members, key=_RING_KEY)
-        after = next((i for i, m in enumerate(ring) if m.contact_id > cursor), len(ring))
-        return ring[after:] + ring[:after]
-    if strategy is Strategy.RANDOM:
-        shuffled = list(members)
-        (rng or random.Random()).shuffle(shuffled)
-        return shuffled
-    return sorted(members, key=_sort_key(strategy))
 
 
 def resolve(

@@ -2,7 +2,7 @@
 
 A `one` in a community of 10,000 reads tens of rows: each page is a keyset query
 (`WHERE (sort columns) after the last row read ... ORDER BY ... LIMIT n`) served by an
-index in that order (migration 0003), so no page sorts or scans the community.
+index in that order (migration 0006), so no page sorts or scans the community.
 """
 
 from __future__ import annotations
@@ -14,26 +14,17 @@ from typing import Any, overload
 from tortoise import connections
 from tortoise.backends.base.client import BaseDBAsyncClient
 
-from core.directory import member_of, presence_key
+from core.directory import ROW, member_of, order_by, presence_key, ring_phases
 from core.domain import Mode
 from core.grouping import Member, Resolution
-from core.store.models import OPEN_DELIVERY, Community, Strategy
+from core.store.models import OPEN_DELIVERY, Community
+from core.strategies import Column, strategy_for
+from core.strategies.base import draw
 
 FIRST_PAGE = 16
 """Rows the first page reads: enough for a `one` when a fair share of members is free."""
 GROWTH = 4
 """Each further page reads this many times the last: a long walk costs few round trips."""
-
-# Sort columns per strategy: (column, index in a row, nullable). NULL sorts first.
-_ASKED = ("m.last_asked_at", 5, True)
-_ACCEPTED = ("m.last_accepted_at", 6, True)
-_JOINED = ("m.joined_at", 4, False)
-_ID = ("m.contact_id", 0, False)
-_ORDER: dict[Strategy, tuple[tuple[str, int, bool], ...]] = {
-    Strategy.LEAST_RECENT: (_ASKED, _JOINED, _ID),
-    Strategy.LONGEST_IDLE: (_ACCEPTED, _ASKED, _JOINED, _ID),
-    Strategy.ROUND_ROBIN: (_ID,),
-}
 
 PAGE_SQL = """
 SELECT m.contact_id, c.user_id, c.display_name, m.role, m.joined_at, m.last_asked_at,
@@ -59,13 +50,13 @@ class _Params:
         return f"${len(self.values)}" if self.postgres else "?"
 
 
-def _after(columns: Sequence[tuple[str, int, bool]], row: Sequence[Any], p: _Params) -> str:
+def _after(columns: Sequence[Column], row: Sequence[Any], p: _Params) -> str:
     """Rows strictly after `row` in the columns' order, NULLs first (a keyset condition)."""
-    (col, at, nullable), rest = columns[0], columns[1:]
-    key = row[at]
+    first, rest = columns[0], columns[1:]
+    col, key = first.sql, row[ROW.index(first.field)]
     if not rest:
         return f"{col} > {p(key)}"
-    if nullable and key is None:
+    if first.nullable and key is None:
         return f"(({col} IS NULL AND {_after(rest, row, p)}) OR {col} IS NOT NULL)"
     return f"({col} > {p(key)} OR ({col} = {p(key)} AND {_after(rest, row, p)}))"
 
@@ -86,6 +77,7 @@ class RosterWalk(Sequence[Member]):
         whole: bool = False,
     ) -> None:
         self._community = community
+        self._rules = strategy_for(community.strategy)
         self._conn: BaseDBAsyncClient = connections.get(community._meta.default_connection or "")
         self._postgres = self._conn.capabilities.dialect == "postgres"
         self._prefix = prefix
@@ -97,15 +89,10 @@ class RosterWalk(Sequence[Member]):
         self._counted = False
         self._done = False
         self._page = FIRST_PAGE
-        cursor = int(community.rr_cursor)
-        # Round robin is two keyset walks: after the cursor, then from the start up to it.
-        self._phases = (
-            [f"m.contact_id > {cursor}", f"m.contact_id <= {cursor}"]
-            if community.strategy is Strategy.ROUND_ROBIN
-            else [""]
-        )
+        # A ring is two keyset walks: after the cursor, then from the start up to it.
+        self._phases = ring_phases(self._rules, community.rr_cursor)
         self._in_phase = False  # the last row read belongs to the current phase
-        self._ids: list[int] | None = None  # RANDOM: every id, shuffled lazily as read
+        self._ids: list[int] | None = None  # a drawn order: every id, shuffled lazily as read
         self.queries = 0
 
     @property
@@ -148,7 +135,7 @@ class RosterWalk(Sequence[Member]):
         if self._done:
             return []
         start = len(self._rows)
-        if self._community.strategy is Strategy.RANDOM:
+        if self._rules.drawn:
             await self._random_page()
         else:
             await self._sorted_page()
@@ -165,8 +152,7 @@ class RosterWalk(Sequence[Member]):
 
     async def _sorted_page(self) -> None:
         wanted = None if self._whole else self._page
-        order = _ORDER.get(self._community.strategy, (_ID,))
-        nulls = " NULLS FIRST" if self._postgres else ""
+        columns = self._rules.columns
         while self._phases and (wanted is None or wanted > 0):
             p = _Params(self._postgres)  # placeholders are taken in textual order
             counting = not self._counted
@@ -174,14 +160,14 @@ class RosterWalk(Sequence[Member]):
             tenant, community = p(self._community.tenant_id), p(self._community.id)
             parts = [self._phases[0]] if self._phases[0] else []
             if self._rows and self._in_phase:
-                parts.append(_after(order, self._rows[-1], p))
+                parts.append(_after(columns, self._rows[-1], p))
             sql = PAGE_SQL.format(
                 open=", ".join(f"'{s.value}'" for s in OPEN_DELIVERY),
                 total=total,
                 tenant=tenant,
                 community=community,
                 where="".join(f" AND {c}" for c in parts),
-                order=", ".join(c + (nulls if null else "") for c, _, null in order),
+                order=order_by(columns, postgres=self._postgres),
                 limit="" if wanted is None else f" LIMIT {int(wanted)}",
             )
             _, rows = await self._conn.execute_query(sql, p.values)
@@ -209,9 +195,10 @@ class RosterWalk(Sequence[Member]):
     async def _random_page(self) -> None:
         if self._ids is None:
             _, got = await self._conn.execute_query(
-                "SELECT contact_id FROM membership WHERE community_id = "
+                "SELECT m.contact_id FROM membership m WHERE m.community_id = "
                 + ("$1" if self._postgres else "?")
-                + " ORDER BY contact_id",
+                + " ORDER BY "
+                + order_by(self._rules.columns, postgres=self._postgres),
                 [self._community.id],
             )
             self.queries += 1
@@ -219,9 +206,7 @@ class RosterWalk(Sequence[Member]):
             self._total = len(self._ids)
         ids, start = self._ids, len(self._rows)
         stop = len(ids) if self._whole else min(len(ids), start + self._page)
-        for i in range(start, stop):  # Fisher-Yates, only as far as this page
-            j = self._rng.randrange(i, len(ids))
-            ids[i], ids[j] = ids[j], ids[i]
+        draw(ids, self._rng, start, stop)  # only as far as this page
         drawn = ids[start:stop]
         if drawn:
             p = _Params(self._postgres)

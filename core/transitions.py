@@ -33,6 +33,7 @@ from core.store.models import (
 )
 from core.store.models import Resolution as ResolutionAudit
 from core.store.queries import column_ints
+from core.strategies import strategy_for
 
 log = logging.getLogger(__name__)
 AVAILABLE = Availability.AVAILABLE
@@ -130,7 +131,8 @@ class Transitions:
     async def record(
         self, request: Request, community: Community, targets: list[Member], now: float
     ) -> list[int]:
-        """Pending deliveries for targets, and the fairness counters a directed ask moves."""
+        """Pending deliveries for targets, the fairness counters a directed ask moves, and what
+        the community's strategy moves besides (round robin's cursor)."""
         if not targets:
             return []
         expires = to_datetime(now + self.ask_timeout)
@@ -150,7 +152,9 @@ class Transitions:
             await Membership.filter(
                 community_id=community.id, contact_id__in=[m.contact_id for m in targets]
             ).update(last_asked_at=to_datetime(now), asks=F("asks") + 1)
-            await Community.filter(id=community.id).update(rr_cursor=targets[-1].contact_id)
+            moved = strategy_for(community.strategy).after_ask(targets)
+            if moved.cursor is not None:
+                await Community.filter(id=community.id).update(rr_cursor=moved.cursor)
         return sorted(
             await column_ints(
                 Delivery.filter(
