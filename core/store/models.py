@@ -83,7 +83,13 @@ class Community(Model):
     handle = fields.CharField(max_length=32)
     title = fields.CharField(max_length=128, default="")
     description = fields.TextField(default="")
-    strategy = fields.CharEnumField(Strategy, max_length=16, default=Strategy.LEAST_RECENT)
+    # A fixed description, so a new strategy (a value of the enum) needs no migration.
+    strategy = fields.CharEnumField(
+        Strategy,
+        max_length=16,
+        default=Strategy.LEAST_RECENT,
+        description="how --one picks: a name in core.strategies.REGISTRY",
+    )
     mention_mode = fields.CharEnumField(Mode, max_length=16, default=Mode.AVAILABLE)
     capacity = fields.IntField(default=3)
     linked_group = fields.CharField(max_length=64, null=True)
