@@ -1,18 +1,18 @@
-"""Grouping: the order members are considered in, and who a request resolves to and why.
+"""Grouping: who a request resolves to, and why (the order members come in: test_strategies).
 
 Hand-built members and a dict standing in for the presence monitor; no database.
 """
 
 from __future__ import annotations
 
-import random
 from collections.abc import Iterable
 
 import pytest
 
-from core.grouping import Member, Resolution, order, resolve
+from core.domain import Mode, Role, Strategy
+from core.grouping import Member, Resolution, resolve
 from core.presence.availability import Availability
-from core.store.models import Mode, Role, Strategy
+from core.strategies import strategy_for
 
 A = Availability
 
@@ -79,68 +79,6 @@ def run(
 
 def reasons(res: Resolution) -> dict[int, str]:
     return {s.member.contact_id: s.reason for s in res.skipped}
-
-
-# -- order --------------------------------------------------------------------------------
-
-
-class TestOrder:
-    def test_least_recent_is_the_default_and_asks_the_least_recently_asked_first(self) -> None:
-        members = [member(1, last_asked=300), member(2, last_asked=100), member(3, last_asked=200)]
-        assert ids(order(members, Strategy.LEAST_RECENT)) == [2, 3, 1]
-
-    def test_never_asked_members_come_first_oldest_member_first(self) -> None:
-        members = [member(1, last_asked=50), member(3, joined=5), member(2, joined=9)]
-        assert ids(order(members, Strategy.LEAST_RECENT)) == [3, 2, 1]
-
-    def test_round_robin_continues_after_the_cursor_and_wraps(self) -> None:
-        members = [member(i) for i in (4, 2, 5, 1, 3)]  # ring order is join order: 1..5
-        assert ids(order(members, Strategy.ROUND_ROBIN, cursor=3)) == [4, 5, 1, 2, 3]
-        assert ids(order(members, Strategy.ROUND_ROBIN, cursor=5)) == [1, 2, 3, 4, 5]
-
-    def test_round_robin_starts_at_the_beginning_without_a_known_cursor(self) -> None:
-        members = [member(i) for i in (3, 1, 2)]
-        assert ids(order(members, Strategy.ROUND_ROBIN)) == [1, 2, 3]
-        assert ids(order(members, Strategy.ROUND_ROBIN, cursor=99)) == [1, 2, 3]
-
-    def test_round_robin_ignores_how_recently_people_were_asked(self) -> None:
-        members = [member(1, last_asked=10), member(2, last_asked=999), member(3)]
-        assert ids(order(members, Strategy.ROUND_ROBIN, cursor=1)) == [2, 3, 1]
-
-    def test_random_is_reproducible_with_a_seeded_rng(self) -> None:
-        members = [member(i) for i in range(1, 21)]
-        first = ids(order(members, Strategy.RANDOM, rng=random.Random(7)))
-        again = ids(order(members, Strategy.RANDOM, rng=random.Random(7)))
-        other = ids(order(members, Strategy.RANDOM, rng=random.Random(8)))
-        assert first == again
-        assert sorted(first) == list(range(1, 21))
-        assert first != other
-
-    def test_random_does_not_shuffle_the_callers_list(self) -> None:
-        members = [member(i) for i in range(1, 11)]
-        order(members, Strategy.RANDOM, rng=random.Random(1))
-        assert ids(members) == list(range(1, 11))
-
-    def test_longest_idle_asks_who_accepted_longest_ago_first(self) -> None:
-        members = [
-            member(1, last_accepted=500, last_asked=10),
-            member(2, last_accepted=100, last_asked=900),
-            member(3, last_accepted=300),
-        ]
-        assert ids(order(members, Strategy.LONGEST_IDLE)) == [2, 3, 1]
-
-    def test_longest_idle_breaks_ties_by_last_asked(self) -> None:
-        members = [member(1, last_asked=20), member(2, last_asked=10), member(3, last_accepted=5)]
-        assert ids(order(members, Strategy.LONGEST_IDLE)) == [2, 1, 3]
-
-    @pytest.mark.parametrize("strategy", list(Strategy))
-    def test_every_strategy_keeps_every_member_once(self, strategy: Strategy) -> None:
-        members = [member(i, last_asked=i % 3, last_accepted=i % 4) for i in range(1, 30)]
-        assert sorted(ids(order(members, strategy, rng=random.Random(0)))) == list(range(1, 30))
-
-    @pytest.mark.parametrize("strategy", list(Strategy))
-    def test_an_empty_community_orders_to_nothing(self, strategy: Strategy) -> None:
-        assert order([], strategy) == []
 
 
 # -- resolve ------------------------------------------------------------------------------
@@ -302,7 +240,8 @@ def test_order_then_resolve_asks_the_least_recently_asked_available_member() -> 
         member(3, last_asked=50),
         member(4),  # never asked, but the requester
     ]
-    res = run(order(members, Strategy.LEAST_RECENT), Mode.ONE, Presence({2: A.BUSY}), requester=4)
+    ordered = strategy_for(Strategy.LEAST_RECENT).order(members)
+    res = run(ordered, Mode.ONE, Presence({2: A.BUSY}), requester=4)
     assert ids(res.targets) == [3]
     assert reasons(res) == {4: "that's you", 2: "user2 is busy"}
     assert ids(res.rest) == [1]

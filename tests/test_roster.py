@@ -1,4 +1,7 @@
-"""The roster comes from the database already in strategy order, the same order `grouping.order` gives."""
+"""The roster comes from the database already in strategy order, whole or in keyset pages.
+
+(That it is the order each strategy gives in memory: tests/test_strategies.py.)
+"""
 
 from __future__ import annotations
 
@@ -9,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from core.directory import Directory
-from core.grouping import Member, Resolution, order, resolve
+from core.grouping import Member, Resolution, resolve
 from core.presence.availability import Availability
 from core.roster_walk import FIRST_PAGE, RosterWalk, walk_resolve
 from core.store.models import Community, Contact, Membership, Mode, Strategy, Tenant
@@ -38,16 +41,6 @@ async def community_of(n: int, strategy: Strategy, cursor: int = 0) -> Community
             last_accepted_at=accepted,
         )
     return community
-
-
-@pytest.mark.parametrize(
-    "strategy", [Strategy.LEAST_RECENT, Strategy.LONGEST_IDLE, Strategy.ROUND_ROBIN]
-)
-async def test_the_database_orders_members_as_grouping_would(db: str, strategy: Strategy) -> None:
-    community = await community_of(40, strategy)
-    roster = await Directory().roster(community, "shell", "roster")
-    members = list(roster)
-    assert [m.contact_id for m in members] == [m.contact_id for m in order(members, strategy)]
 
 
 async def test_round_robin_starts_after_the_cursor_and_wraps(db: str) -> None:
