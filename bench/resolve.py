@@ -2,7 +2,7 @@
 
 In memory: the engine's step, a `Roster` over rows the database already sorted in strategy
 order, walked only until someone is free; compared with sorting the members in Python per
-request (`grouping.order`, what the engine did before the database sorted).
+request (the strategy's in-memory `order`, what the engine did before the database sorted).
 From a cold database: `Directory.roster` + that step, on SQLite and PostgreSQL.
 """
 
@@ -27,12 +27,13 @@ from bench.common import Row, print_rows, us
 from core import texts
 from core.clock import ManualClock
 from core.directory import Directory, Roster
-from core.grouping import Member, Resolution, order, resolve
+from core.grouping import Member, Resolution, resolve
 from core.presence.monitor import PresenceMonitor
 from core.presence.store import MemoryPresenceStore
 from core.replies import EXPLAINED_REST
 from core.roster_walk import FIRST_PAGE, GROWTH, RosterWalk, roster_walk, walk_resolve
 from core.store.models import Community, Contact, Membership, Mode, Role, Strategy, Tenant
+from core.strategies import strategy_for
 
 SIZES = (10, 1_000, 10_000, 100_000)
 TARGET_NS = 100_000
@@ -97,6 +98,7 @@ def timed(step: Step, iterations: int) -> tuple[float, float]:
 def in_memory(n: int, strategy: Strategy, iterations: int, seed: int) -> dict[str, float]:
     """Roster walk (the engine) vs order()+resolve per request, same members and presence."""
     roster = members(n, seed)
+    rules = strategy_for(strategy)
     monitor = half_available(roster, seed)
     explain = explainer(monitor)
     rng = random.Random(seed)
@@ -119,7 +121,7 @@ def in_memory(n: int, strategy: Strategy, iterations: int, seed: int) -> dict[st
 
     def sort_step(i: int) -> None:
         """Sorting the members in Python per request, then resolving."""
-        resolve_one(order(roster, strategy, cursor=0, rng=rng), requesters[i])
+        resolve_one(rules.order(roster, cursor=0, rng=rng), requesters[i])
 
     # The rows as the roster query returns them: already in the strategy's order.
     def stamp(t: float) -> datetime | None:
@@ -137,9 +139,9 @@ def in_memory(n: int, strategy: Strategy, iterations: int, seed: int) -> dict[st
             stamp(m.last_accepted),
             0,
         )
-        for m in order(roster, strategy, cursor=0, rng=random.Random(seed))
+        for m in rules.order(roster, cursor=0, rng=random.Random(seed))
     ]
-    shuffler = rng if strategy is Strategy.RANDOM else None
+    shuffler = rng if rules.drawn else None
 
     def index_step(i: int) -> None:
         """The engine's step: a lazy Roster over the sorted rows, walked until someone is free."""
