@@ -38,6 +38,7 @@ class RequestState(StrEnum):
     EXHAUSTED = "exhausted"
     EXPIRED = "expired"
     RESOLVED = "resolved"  # closed from outside chat (an alert that resolved)
+    CANCELLED = "cancelled"  # withdrawn by its requester (`/ask-available cancel`)
 
 
 class DeliveryState(StrEnum):
@@ -71,4 +72,5 @@ TERMINAL_REQUEST = (
     RequestState.EXHAUSTED,
     RequestState.EXPIRED,
     RequestState.RESOLVED,
+    RequestState.CANCELLED,
 )
