@@ -60,7 +60,7 @@ class NoticeState(StrEnum):
 
 
 class NoticeKind(StrEnum):
-    TELL = "tell"  # to the requester: the origin thread if any, else a DM
+    TELL = "tell"  # to the requester, privately (a DM), even about an ask made in a channel
     DM = "dm"  # to one person (a subscription push)
     EDIT = "edit"  # replace an earlier message (a DM whose ask was answered or closed)
     REPLY = "reply"  # already told in the command's immediate reply: bookkeeping only

@@ -190,3 +190,8 @@ def cancel_kept_racing(rid: int) -> Message:
     return Message(
         (f"Ask #{rid} kept changing while I tried to cancel it; try again.",), failed=True
     )
+
+
+def from_channel(link: str) -> str:
+    """The line a private follow-up ends with when the ask was a mention in a channel."""
+    return f"\nYour message: {link}"

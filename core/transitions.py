@@ -350,7 +350,12 @@ class Transitions:
     def tell(
         self, request: Request, key: str, message: Message, now: float, *, outcome: bool
     ) -> Notice:
-        """To the requester: back in the thread of a channel mention, else by DM."""
+        """To the requester, privately: by DM, also when they asked with a mention in a channel,
+        where answers and timeouts are nobody else's business (the DM links back to it)."""
+        if request.origin_thread and request.origin_link:
+            message = Message(
+                (*message.parts, texts.from_channel(request.origin_link)), message.buttons
+            )
         return notice(
             key,
             request.platform,
@@ -361,8 +366,6 @@ class Transitions:
             now,
             request_id=request.id,
             outcome=outcome,
-            channel=request.origin_channel if request.origin_thread else None,
-            thread=request.origin_thread,
         )
 
     def edit(self, request: Request, d: Delivery, ref: str, note: str, now: float) -> Notice:
