@@ -29,6 +29,7 @@ MAX_MESSAGE = 10_000
 USAGE = {
     "ask-available": "/ask-available <handle> [--one | --all | --count N | --everyone] <message>",
     "ask-available why": "/ask-available why [ask number]",
+    "ask-available cancel": "/ask-available cancel [ask number]",
     "community": "/community create|delete|join|leave|add|remove|list|show|stats|subscribe|unsubscribe|set|link|pin|token|help …",
     "community create": "/community create <handle> [title]",
     "community delete": "/community delete <handle>",
@@ -146,6 +147,13 @@ class Why:
 
 
 @dataclass(frozen=True, slots=True)
+class Cancel:
+    """`/ask-available cancel [N]`: the caller calls off ask N (None: their latest open one)."""
+
+    request_id: int | None
+
+
+@dataclass(frozen=True, slots=True)
 class Help:
     """`/help` or `/community help`: what can be typed, in full."""
 
@@ -157,7 +165,7 @@ class MyAsks:
     """`/asks`: the caller's open asks and where each stands."""
 
 
-Command = Ask | Why | MyAsks | CommunityCommand | SetAvailability | SetHours | Help
+Command = Ask | Why | Cancel | MyAsks | CommunityCommand | SetAvailability | SetHours | Help
 
 
 def help_text(topic: str = "") -> str:
@@ -184,6 +192,8 @@ def parse(command: str, text: str) -> Command:
     if name == "ask-available":
         if words and words[0].lower() == "why" and len(words) <= 2:
             return _why(words[1:])
+        if words and words[0].lower() == "cancel" and len(words) <= 2:
+            return _cancel(words[1:])
         return _ask(words, text)
     if name == "community":
         return _community(words, text)
@@ -252,6 +262,19 @@ def _why(words: list[str]) -> Why:
     if not re.fullmatch(r"[1-9][0-9]{0,8}", raw):
         raise CommandError(f"“{_clip(words[0])}” is not an ask number", USAGE["ask-available why"])
     return Why(int(raw))
+
+
+def _cancel(words: list[str]) -> Cancel:
+    """`cancel` alone, or `cancel 12` / `cancel #12` (the numbers `/asks` shows)."""
+    if not words:
+        return Cancel(None)
+    raw = words[0].removeprefix("#")
+    if not re.fullmatch(r"[1-9][0-9]{0,8}", raw):
+        raise CommandError(
+            f"“{_clip(words[0])}” is not an ask number (/asks shows your open asks' numbers)",
+            USAGE["ask-available cancel"],
+        )
+    return Cancel(int(raw))
 
 
 def _ask(words: list[str], text: str) -> Ask:

@@ -38,6 +38,7 @@ class RequestState(StrEnum):
     EXHAUSTED = "exhausted"
     EXPIRED = "expired"
     RESOLVED = "resolved"  # closed from outside chat (an alert that resolved)
+    CANCELLED = "cancelled"  # withdrawn by its requester (`/ask-available cancel`)
 
 
 class DeliveryState(StrEnum):
@@ -59,7 +60,7 @@ class NoticeState(StrEnum):
 
 
 class NoticeKind(StrEnum):
-    TELL = "tell"  # to the requester: the origin thread if any, else a DM
+    TELL = "tell"  # to the requester, privately (a DM), even about an ask made in a channel
     DM = "dm"  # to one person (a subscription push)
     EDIT = "edit"  # replace an earlier message (a DM whose ask was answered or closed)
     REPLY = "reply"  # already told in the command's immediate reply: bookkeeping only
@@ -71,4 +72,5 @@ TERMINAL_REQUEST = (
     RequestState.EXHAUSTED,
     RequestState.EXPIRED,
     RequestState.RESOLVED,
+    RequestState.CANCELLED,
 )

@@ -14,11 +14,12 @@ from collections.abc import Coroutine, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from core import escalation, freshness, insights, mentions, my_asks, replies, texts
+from core import cancel, escalation, freshness, insights, mentions, my_asks, replies, texts
 from core.admin import CommunityAdmin
 from core.clock import Clock
 from core.commands import (
     Ask,
+    Cancel,
     CommandError,
     CommunityCommand,
     Help,
@@ -33,7 +34,7 @@ from core.commands import (
 )
 from core.deliveries import DeliverySender
 from core.directory import Directory, Who, presence_key
-from core.domain import DeliveryState, Mode
+from core.domain import DeliveryState, Mode, RequestState
 from core.lifecycle import Event
 from core.notices import NoticeSender
 from core.ports import Actor, Message, Part, Place, Platform
@@ -160,6 +161,8 @@ class Engine:
                 )
             if isinstance(cmd, Why):
                 return await insights.why(who, cmd.request_id)
+            if isinstance(cmd, Cancel):
+                return await self._cancel(who, cmd.request_id)
             if isinstance(cmd, MyAsks):
                 return await my_asks.open_asks(who, self.clock.now())
             if isinstance(cmd, CommunityCommand):
@@ -220,12 +223,20 @@ class Engine:
         await self.escalations.run_due()  # a decline may have left nobody here: widen now
         self.kick()
         if not got.moved:
+            if got.request_state is RequestState.CANCELLED:
+                return texts.cancel_answered(got.requester)
             if got.state is DeliveryState.WITHDRAWN:
                 return Message.of("Thanks, but someone else already took this one.")
             return Message.of(f"That ask is already {got.state.value if got.state else 'gone'}.")
         if accept:
             return Message.of(f"Accepted. {got.requester} has been told.")
         return Message.of(f"Declined. I'll tell {got.requester}.")
+
+    async def _cancel(self, who: Who, request_id: int | None) -> Message:
+        """`/ask-available cancel`: one transition; the edits it owes go out behind the reply."""
+        reply = await cancel.cancel(self.transitions, who, request_id)
+        self.kick()
+        return reply
 
     @staticmethod
     def addresses_group(text: str, groups: Iterable[str] = ()) -> bool:

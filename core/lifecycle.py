@@ -7,6 +7,7 @@ does next. Pure: `core.transitions` applies it to the database in one transactio
     request    open --enough accepted--> fulfilled
                open --nobody left to ask, none open--> exhausted (one, some)
                open --every delivery settled--> fulfilled if any accepted, else expired (available, everyone)
+               open --cancel (its requester)--> cancelled; any other state: cancel changes nothing
 
 Every transition of a request bumps its version and writes, in the same transaction, the
 deliveries it starts and the notices it owes; an event that finds its delivery already moved
@@ -33,6 +34,7 @@ class Event(StrEnum):
     DECLINE = "decline"
     TIMEOUT = "timeout"
     WITHDRAW = "withdraw"
+    CANCEL = "cancel"  # the requester called the whole ask off
 
 
 DELIVERY: dict[tuple[DeliveryState, Event], DeliveryState] = {
@@ -41,11 +43,16 @@ DELIVERY: dict[tuple[DeliveryState, Event], DeliveryState] = {
     (D.PENDING, Event.ACCEPT): D.ACCEPTED,
     (D.PENDING, Event.DECLINE): D.DECLINED,
     (D.PENDING, Event.WITHDRAW): D.WITHDRAWN,
+    (D.PENDING, Event.CANCEL): D.WITHDRAWN,
     (D.SENT, Event.ACCEPT): D.ACCEPTED,
     (D.SENT, Event.DECLINE): D.DECLINED,
     (D.SENT, Event.TIMEOUT): D.EXPIRED,
     (D.SENT, Event.WITHDRAW): D.WITHDRAWN,
+    (D.SENT, Event.CANCEL): D.WITHDRAWN,
 }
+
+# What the request becomes when its requester cancels it; a state not listed cannot be cancelled.
+ON_CANCEL: dict[RequestState, RequestState] = {RequestState.OPEN: RequestState.CANCELLED}
 
 # What the target's DM says once its delivery has settled (its buttons are gone).
 CLOSED_NOTE: dict[DeliveryState, str] = {
@@ -59,6 +66,11 @@ CLOSED_NOTE: dict[DeliveryState, str] = {
 def after(state: DeliveryState, event: Event) -> DeliveryState | None:
     """The delivery's next state, or None when the event does not apply (it moved on)."""
     return DELIVERY.get((state, event))
+
+
+def cancelled(state: RequestState) -> RequestState | None:
+    """The request's state after its requester cancels it, or None when it already ended."""
+    return ON_CANCEL.get(state)
 
 
 @dataclass(frozen=True, slots=True)

@@ -53,7 +53,7 @@ async def open_asks(who: Who, now: float) -> Message:
             tenant_id=who.tenant_id, requester_id=who.contact_id, state=RequestState.OPEN
         ).count()
         lines.append(f"…and {total - SHOWN} older.")
-    lines.append("/ask-available why <number> tells the whole story of one.")
+    lines.append(texts.ASKS_FOOTER)
     return Message.of("\n".join(lines))
 
 
@@ -96,3 +96,26 @@ def _standing(
         step = texts.clock_time(request.next_step_at.timestamp(), tz, now)
         parts.append(f"next escalation step at {step}")
     return "; ".join(parts) + "."
+
+
+async def choices(
+    platform: str, tenant: str, user_id: str, typed: str, *, limit: int = 25
+) -> list[tuple[int, str]]:
+    """A person's open asks as (number, `#12 @frontend: review…`), newest first, for a picker
+    (Discord's autocomplete of `/asks cancel`); it only reads, so a stranger costs no row."""
+    digits = typed.strip().lstrip("#")
+    query = Request.filter(
+        tenant__platform=platform,
+        tenant__external_id=tenant,
+        requester__user_id=user_id,
+        state=RequestState.OPEN,
+    )
+    rows = await query.order_by("-id").limit(200 if digits else limit).select_related("community")
+    out: list[tuple[int, str]] = []
+    for r in rows:
+        if digits and not str(r.id).startswith(digits):
+            continue
+        gist = " ".join(r.text.split())
+        label = f"#{r.id} @{r.community.handle}: {gist}"
+        out.append((r.id, label if len(label) <= 100 else label[:99] + "…"))
+    return out[:limit]

@@ -122,17 +122,8 @@ class NoticeSender:
             if row.ref:
                 await self.platform.update(tenant, row.ref, message)
             return
-        if row.kind is NoticeKind.TELL and row.channel and row.thread:
-            try:
-                await self.platform.post(
-                    tenant, row.channel, message, row.thread, key=key, retry=retry
-                )
-                return
-            except DeliveryFailed as exc:
-                if not exc.permanent:
-                    raise
-                log.info("thread follow-up refused (%s); telling the requester directly", exc)
-                key += ":dm"
+        # A TELL goes to its requester privately even when the ask was a channel mention
+        # (rows written before that rule carry the thread: it is no longer posted in).
         await self.platform.send_direct(tenant, row.recipient, message, key=key, retry=retry)
 
     async def _failed(self, token: str, row: Notice, exc: DeliveryFailed) -> None:

@@ -59,6 +59,7 @@ class Applied:
     state: DeliveryState | None
     moved: bool
     requester: str = ""
+    request_state: RequestState | None = None  # the request's, when the event found it closed
 
 
 class Transitions:
@@ -208,7 +209,10 @@ class Transitions:
         row = await Delivery.get(id=did).select_related("target")
         if row.state in CLOSED_NOTE:
             request = await Request.get(id=row.request_id).select_related("community", "requester")
-            await owe_once(self._edit(request, row, ref, CLOSED_NOTE[row.state], now))
+            note = CLOSED_NOTE[row.state]
+            if request.state is RequestState.CANCELLED and row.state is DeliveryState.WITHDRAWN:
+                note = texts.cancel_note(request.requester.display_name)
+            await owe_once(self.edit(request, row, ref, note, now))
         return False
 
     # -- an event on a delivery -------------------------------------------------------
@@ -234,7 +238,7 @@ class Transitions:
             "community", "requester", "tenant"
         )
         if new is None or (fence is not None and d.claimed_by != fence):
-            return Applied(d.state, False, request.requester.display_name)
+            return Applied(d.state, False, request.requester.display_name, request.state)
         others = (
             await Delivery.filter(request_id=request.id)
             .exclude(id=did)
@@ -303,7 +307,7 @@ class Transitions:
         """The notices a transition owes: the target's DM edited, the requester told."""
         rows: list[Notice] = []
         if d.message_ref and new in CLOSED_NOTE:
-            rows.append(self._edit(request, d, d.message_ref, CLOSED_NOTE[new], now))
+            rows.append(self.edit(request, d, d.message_ref, CLOSED_NOTE[new], now))
         person = Mention(d.target.user_id, d.target.display_name)
         if close is not None:
             rows += await self.withdraw(request, person, now)
@@ -336,7 +340,7 @@ class Transitions:
             state=DeliveryState.WITHDRAWN, answered_at=to_datetime(now), claimed_by=None
         )
         note = f"Taken by @{taker.name}." if taker else "Closed: no longer needed."
-        return [self._edit(request, r, r.message_ref, note, now) for r in rows if r.message_ref]
+        return [self.edit(request, r, r.message_ref, note, now) for r in rows if r.message_ref]
 
     async def _wrap_up(self, request: Request, handle: str) -> Message:
         rows = await Delivery.filter(request_id=request.id).select_related("target")
@@ -350,7 +354,12 @@ class Transitions:
     def tell(
         self, request: Request, key: str, message: Message, now: float, *, outcome: bool
     ) -> Notice:
-        """To the requester: back in the thread of a channel mention, else by DM."""
+        """To the requester, privately: by DM, also when they asked with a mention in a channel,
+        where answers and timeouts are nobody else's business (the DM links back to it)."""
+        if request.origin_thread and request.origin_link:
+            message = Message(
+                (*message.parts, texts.from_channel(request.origin_link)), message.buttons
+            )
         return notice(
             key,
             request.platform,
@@ -361,11 +370,9 @@ class Transitions:
             now,
             request_id=request.id,
             outcome=outcome,
-            channel=request.origin_channel if request.origin_thread else None,
-            thread=request.origin_thread,
         )
 
-    def _edit(self, request: Request, d: Delivery, ref: str, note: str, now: float) -> Notice:
+    def edit(self, request: Request, d: Delivery, ref: str, note: str, now: float) -> Notice:
         """The target's DM rewritten without buttons: it needs no answer any more."""
         message = Message.of(
             Mention(request.requester.user_id, request.requester.display_name),

@@ -30,6 +30,7 @@ class Scenario:
     then: str  # lines a fresh process runs afterwards, ending the request where it can
     outcome: RequestState | None  # None: the crash came before the request existed
     told: str = "accepted your ask"  # what the requester's one outcome notice says
+    told_as: str = "dm"  # how: a DM, or the command's own reply (`ephemeral`: a cancel)
 
 
 SCENARIOS = [
@@ -80,6 +81,22 @@ SCENARIOS = [
         f"/community set frontend escalate 3m everyone\n{ASK}\n:advance 3m",
         ":as dave\n:accept",
         RequestState.FULFILLED,
+    ),
+    Scenario(
+        "cancel.before-commit",
+        f"{ASK}\n/ask-available cancel",
+        "/ask-available cancel",
+        RequestState.CANCELLED,
+        "Cancelled your ask",
+        "ephemeral",
+    ),
+    Scenario(
+        "cancel.after-commit",  # the reply died with the process; `why` reads how it ended
+        f"{ASK}\n/ask-available cancel",
+        "/ask-available why",
+        RequestState.CANCELLED,
+        ": cancelled.",
+        "ephemeral",
     ),
     Scenario(
         "tell.sent",
@@ -134,7 +151,7 @@ async def test_a_crash_at_each_point_leaves_nothing_lost_doubled_or_untold(
 
     per_target = Counter(asks(before + after))
     assert all(n == 1 for n in per_target.values()), per_target
-    to_alice = [str(m["text"]) for m in out if m["to"] == "alice" and m["kind"] == "dm"]
+    to_alice = [str(m["text"]) for m in out if m["to"] == "alice" and m["kind"] == s.told_as]
     to_erin = [str(m["text"]) for m in out if m["to"] == "erin" and m["kind"] == "dm"]
     # An edit replaces a message whole: one repeated after a crash is invisible, but two
     # different edits of one DM would mean two outcomes for one ask.

@@ -35,7 +35,10 @@ async def test_open_asks_newest_first_with_where_each_stands(workspace: Workspac
         f"#{first} @frontend (one), 09:00 UTC: “can someone review #12?” — "
         "waiting on dave; 1 declined."
     )
-    assert lines[3] == "/ask-available why <number> tells the whole story of one."
+    assert lines[3] == (
+        "/ask-available why <number> tells the whole story of one; "
+        "/ask-available cancel <number> calls it off."
+    )
     assert await stored() == before, "/asks only reads"
 
 

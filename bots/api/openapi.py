@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from core.commands import MAX_MESSAGE
+from core.domain import RequestState
 
 _ERROR = {
     "description": "Refused; nothing changed",
@@ -28,7 +29,7 @@ _ASK = {
         "count": {"type": "integer"},
         "text": {"type": "string"},
         "link": {"type": ["string", "null"]},
-        "state": {"enum": ["open", "fulfilled", "exhausted", "expired", "resolved"]},
+        "state": {"enum": [s.value for s in RequestState]},
         "step": {"type": "integer"},
         "next_step_at": {"type": ["string", "null"], "format": "date-time"},
         "created_at": {"type": "string", "format": "date-time"},

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from bots.discord.markup import decode
 from bots.discord.platform import NAME
-from core import views
+from core import my_asks, views
 
 with warnings.catch_warnings():
     warnings.filterwarnings("ignore", "'audioop' is deprecated", DeprecationWarning)
@@ -137,10 +137,30 @@ def add_commands(tree: app_commands.CommandTree[Any], bot: GroupcastBot) -> None
 
     tree.add_command(group)
 
+    async def open_asks(
+        interaction: discord.Interaction[Any], current: str
+    ) -> list[app_commands.Choice[int]]:
+        if interaction.guild_id is None or bot._engine is None:
+            return []
+        found = await my_asks.choices(
+            NAME, str(interaction.guild_id), str(interaction.user.id), current
+        )
+        return [app_commands.Choice(name=label, value=n) for n, label in found]
+
+    # Discord cannot give /ask-available both its ask options and a `cancel` subcommand (a
+    # command with subcommands cannot be run itself), so cancelling lives beside the list.
     @tree.command(name="asks", description="Your open asks, newest first, and where each stands")
     @app_commands.guild_only()
-    async def asks(interaction: discord.Interaction[Any]) -> None:
-        await bot.run_command(interaction, "asks", "")
+    @app_commands.describe(cancel="Call off one of your open asks (its number in /asks)")
+    @app_commands.autocomplete(cancel=open_asks)
+    async def asks(
+        interaction: discord.Interaction[Any],
+        cancel: app_commands.Range[int, 1, 999_999_999] | None = None,
+    ) -> None:
+        if cancel is None:
+            await bot.run_command(interaction, "asks", "")
+        else:
+            await bot.run_command(interaction, "ask-available", f"cancel {cancel}")
 
     @tree.command(name="help", description="Every groupcast command and what it takes")
     async def help_(interaction: discord.Interaction[Any]) -> None:

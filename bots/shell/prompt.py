@@ -41,7 +41,9 @@ class ShellCompleter(Completer):
                 return ["--once"]
             return []
         if first == "/ask-available":
-            return s.handles if n == 1 else (FLAGS if n == 2 else [])
+            if n == 1:
+                return [*s.handles, "cancel", "why"]
+            return FLAGS if n == 2 and words[1] not in ("cancel", "why") else []
         if first in (":as", ":presence") and n == 1:
             return s.people
         if first == ":presence" and n == 2:

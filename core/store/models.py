@@ -243,6 +243,8 @@ class Notice(Model):
     kind = fields.CharEnumField(NoticeKind, max_length=8)
     outcome = fields.BooleanField(default=False)  # the one notice that tells a request's end
     recipient = fields.CharField(max_length=64)  # a user id, or the DM's owner for an edit
+    # Written by nothing since tells go privately (a DM), even about a channel mention; kept
+    # so that rows written before still load. Unused columns, not worth a table rewrite.
     channel = fields.CharField(max_length=64, null=True)
     thread = fields.CharField(max_length=64, null=True)
     ref = fields.CharField(max_length=128, null=True)  # the message an edit replaces
