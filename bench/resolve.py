@@ -24,16 +24,16 @@ from tortoise import connections
 
 from bench.baselines import percentile
 from bench.common import Row, print_rows, us
-from core import texts
 from core.clock import ManualClock
 from core.directory import Directory, Roster
 from core.grouping import Member, Resolution, resolve
 from core.presence.monitor import PresenceMonitor
 from core.presence.store import MemoryPresenceStore
-from core.replies import EXPLAINED_REST
 from core.roster_walk import FIRST_PAGE, GROWTH, RosterWalk, roster_walk, walk_resolve
 from core.store.models import Community, Contact, Membership, Mode, Role, Strategy, Tenant
 from core.strategies import strategy_for
+from core.texts import availability as texts
+from core.texts.replies import EXPLAINED_REST
 
 SIZES = (10, 1_000, 10_000, 100_000)
 TARGET_NS = 100_000

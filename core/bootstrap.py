@@ -12,6 +12,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from core.admin import CommunityAdmin
+from core.admin.members import Members
+from core.admin.settings import CommunitySettings
 from core.clock import Clock, SystemClock
 from core.config import Settings
 from core.deliveries import DeliverySender
@@ -77,6 +79,7 @@ def build_engine(
     reads = Reads(directory, monitor, clock)
     tracking = Tracking(platform.name)
     live_views = LiveViews(platform, reads, tasks)
+    members = Members(platform, directory, monitor, tracking, tasks)
     ownership = Ownership()
     return Engine(
         platform,
@@ -97,7 +100,7 @@ def build_engine(
         tasks=tasks,
         reads=reads,
         notifier=Notifier(platform, monitor, clock, live_views, ownership),
-        admin=CommunityAdmin(platform, reads, tracking, live_views, tasks),
+        admin=CommunityAdmin(reads, members, CommunitySettings(members, live_views)),
         ownership=ownership,
     )
 

@@ -15,7 +15,6 @@ from collections import defaultdict
 from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
-from core import texts
 from core.clock import to_datetime
 from core.directory import Who
 from core.domain import DeliveryState, NoticeKind, NoticeState, RequestState
@@ -24,6 +23,7 @@ from core.lifecycle import Event, after, cancelled
 from core.notices import notice
 from core.ports import Mention, Message
 from core.store.models import Delivery, Notice, Request
+from core.texts import cancel as texts
 from core.transitions import RACE_RETRIES, Transitions
 
 GIST = 60  # characters of the ask's text echoed in the reply

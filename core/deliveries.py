@@ -17,8 +17,9 @@ from core.domain import DeliveryState, Mode
 from core.faults import crash_point
 from core.leases import Leases
 from core.lifecycle import Event
-from core.ports import Button, DeliveryFailed, Mention, Message, Platform
+from core.ports import DeliveryFailed, Mention, Message, Platform
 from core.store.models import Delivery, Request
+from core.texts.asks import ask_dm
 from core.transitions import Transitions
 
 log = logging.getLogger(__name__)
@@ -41,15 +42,10 @@ class AskContext:
 
 def ask_message(ctx: AskContext, delivery_id: int) -> Message:
     """The DM a target sees: who asks, which community, what, and two buttons."""
-    via = f"@{ctx.handle}" + (" (everyone)" if ctx.mode is Mode.EVERYONE else "")
-    parts: list[str | Mention] = [ctx.requester, f" asks {via}: ", ctx.text]
-    if ctx.link:
-        parts.append(f"\n{ctx.link}")
-    buttons = (
-        Button("accept", str(delivery_id), "Accept"),
-        Button("decline", str(delivery_id), "Decline"),
+    everyone = ctx.mode is Mode.EVERYONE
+    return ask_dm(
+        ctx.requester, ctx.handle, ctx.text, everyone=everyone, link=ctx.link, did=delivery_id
     )
-    return Message(tuple(parts), buttons)
 
 
 async def ask_context(request_id: int) -> AskContext:

@@ -14,12 +14,13 @@ from collections.abc import Coroutine, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from core import cancel, escalation, freshness, insights, mentions, my_asks, replies, texts
+from core import cancel, escalation, insights, mentions, my_asks
 from core.admin import CommunityAdmin
 from core.clock import Clock
 from core.commands import (
     Ask,
     Cancel,
+    Command,
     CommandError,
     CommunityCommand,
     Help,
@@ -28,13 +29,12 @@ from core.commands import (
     SetHours,
     Why,
     did_you_mean,
-    help_text,
     parse,
     too_long,
 )
 from core.deliveries import DeliverySender
 from core.directory import Directory, Who, presence_key
-from core.domain import DeliveryState, Mode, RequestState
+from core.domain import DeliveryState, RequestState
 from core.lifecycle import Event
 from core.notices import NoticeSender
 from core.ports import Actor, Message, Part, Place, Platform
@@ -46,6 +46,9 @@ from core.store.queries import column_strs
 from core.subscriptions import Notifier
 from core.tasks import Tasks
 from core.tenancy import Ownership
+from core.texts import asks, availability, replies
+from core.texts import cancel as cancel_texts
+from core.texts.help import help_text
 from core.tracking import Tracking
 from core.transitions import Transitions
 from core.views import Reads
@@ -144,11 +147,16 @@ class Engine:
     async def command(
         self, actor: Actor, name: str, text: str, place: Place | None = None
     ) -> Message:
-        """A slash command; the answer is for the caller alone."""
+        """A slash command as text (Slack, the shell): parsed once, then run like any other."""
         try:
             cmd = parse(name, text)
         except CommandError as exc:
             return exc.reply()
+        return await self.run(actor, cmd, place)
+
+    async def run(self, actor: Actor, cmd: Command, place: Place | None = None) -> Message:
+        """A typed command (from the text grammar, or straight from a platform's options);
+        the answer is for the caller alone."""
         if isinstance(cmd, Help):
             return Message.of(help_text(cmd.topic))
         who = await self.directory.who(actor)
@@ -156,9 +164,7 @@ class Engine:
         try:
             if isinstance(cmd, Ask):
                 community = await self._community(who, cmd.handle)
-                return await self.group_request(
-                    who, community, cmd.mode, cmd.count, cmd.text, place or Place()
-                )
+                return await self.group_request(who, community, cmd, place or Place())
             if isinstance(cmd, Why):
                 return await insights.why(who, cmd.request_id)
             if isinstance(cmd, Cancel):
@@ -196,8 +202,8 @@ class Engine:
             )
         if not communities:
             return None
-        if too_long(text):  # refused before anything is stored, like the slash command
-            return Message.of(f"Not sent: {too_long(text)}. Shorten it or link to the details.")
+        if refused := too_long(text):  # refused before anything is stored, like the command
+            return Message.of(asks.not_sent(refused))
         who = await self.directory.who(actor)
         seen: set[int] = set()
         answer: list[Part] = []
@@ -205,8 +211,8 @@ class Engine:
             if community.id in seen:
                 continue
             seen.add(community.id)
-            mode = community.mention_mode
-            reply = await self.group_request(who, community, mode, 1, text.strip(), place)
+            ask = Ask(community.handle, community.mention_mode, 1, text)
+            reply = await self.group_request(who, community, ask, place)
             if answer:
                 answer.append("\n")
             answer.extend(reply.parts)
@@ -218,19 +224,17 @@ class Engine:
         self.activity(actor, "answer")
         did = int(delivery_id) if DELIVERY_ID_RE.fullmatch(delivery_id) else -1
         if not 0 < did <= MAX_ID or not await Delivery.exists(id=did, target_id=who.contact_id):
-            return Message.of("That ask isn't addressed to you.")
+            return Message.of(asks.NOT_YOURS)
         got = await self.transitions.apply(did, Event.ACCEPT if accept else Event.DECLINE)
         await self.escalations.run_due()  # a decline may have left nobody here: widen now
         self.kick()
         if not got.moved:
             if got.request_state is RequestState.CANCELLED:
-                return texts.cancel_answered(got.requester)
+                return cancel_texts.cancel_answered(got.requester)
             if got.state is DeliveryState.WITHDRAWN:
-                return Message.of("Thanks, but someone else already took this one.")
-            return Message.of(f"That ask is already {got.state.value if got.state else 'gone'}.")
-        if accept:
-            return Message.of(f"Accepted. {got.requester} has been told.")
-        return Message.of(f"Declined. I'll tell {got.requester}.")
+                return Message.of(asks.TAKEN)
+            return Message.of(asks.already(got.state.value if got.state else None))
+        return Message.of(asks.answered(accept, got.requester))
 
     async def _cancel(self, who: Who, request_id: int | None) -> Message:
         """`/ask-available cancel`: one transition; the edits it owes go out behind the reply."""
@@ -312,19 +316,20 @@ class Engine:
                 Community.filter(tenant_id=who.tenant_id).limit(1000), "handle"
             )
             hint = did_you_mean(handle, [str(h) for h in known], "@")
-            raise CommandError(f"there is no community @{handle} here.{hint}", "/community list")
+            raise CommandError(asks.no_community(handle, hint), "/community list")
         return community
 
     async def group_request(
-        self, who: Who, community: Community, mode: Mode, wanted: int, text: str, place: Place
+        self, who: Who, community: Community, ask: Ask, place: Place
     ) -> Message:
         """Resolve, record and start delivering; the reply says who was asked and why not others."""
-        opened = await self.transitions.open(who, community, mode, wanted, text, place)
+        mode = ask.mode
+        opened = await self.transitions.open(who, community, mode, ask.count, ask.text, place)
         res = opened.resolution
         if not opened.deliveries and opened.request.next_step_at is not None:
             await self.escalations.widen(opened.request.id)  # nobody here: the first step now
             self.kick()
-            reply = escalation.nobody_here(community, res)
+            reply = replies.nobody_here(community.handle, res, escalation.describe_steps(community))
         elif opened.deliveries:
             self.spawn(self._deliver(opened.deliveries))
             explain = self.resolver.explainer(who.actor.tz or "UTC")
@@ -332,37 +337,25 @@ class Engine:
         else:
             reply = replies.nobody(community.handle, res)
         if res.unchecked:
-            reply = Message((*reply.parts, freshness.note(res.unchecked)), reply.buttons)
+            reply = Message((*reply.parts, replies.unchecked(res.unchecked)), reply.buttons)
         return reply
 
     # -- availability -----------------------------------------------------------------
 
     def _set_availability(self, who: Who, cmd: SetAvailability) -> Message:
-        now = self.clock.now()
+        now, tz = self.clock.now(), who.actor.tz or "UTC"
         until = now + cmd.duration if cmd.duration else None
         self.observe(who.key, Override(cmd.availability, until, cmd.note))
         if cmd.availability is None:
             verdict = self.monitor.verdict(who.key)
-            return Message.of(
-                f"Back to automatic: you're {texts.describe(verdict, who.actor.tz or 'UTC', now)}."
-            )
-        when = (
-            f" until {texts.clock_time(until, who.actor.tz or 'UTC', now)}"
-            if until
-            else " until you say /available"
-        )
-        note = f" ({cmd.note})" if cmd.note else ""
-        return Message.of(f"You're {texts.CHOSEN[cmd.availability]}{when}{note}.")
+            return Message.of(availability.back_to_automatic(verdict, tz, now))
+        return Message.of(availability.chosen(cmd.availability, until, cmd.note, tz, now))
 
     async def _set_hours(self, who: Who, cmd: SetHours) -> Message:
         if cmd.start_minute is None:
             self.observe(who.key, ClearHours())
-            return Message.of("Working hours cleared.")
+            return Message.of(availability.HOURS_CLEARED)
         contact = await self.directory.contact(who.tenant_id, who.actor.user_id)
         tz = cmd.tz or (contact.tz if contact else None) or "UTC"
         self.observe(who.key, WorkingHours(cmd.start_minute, cmd.end_minute, cmd.days, tz))
-        days = cmd.label
-        s, e = cmd.start_minute, cmd.end_minute
-        return Message.of(
-            f"Working hours set: {s // 60:02d}:{s % 60:02d}–{e // 60:02d}:{e % 60:02d} {days} ({tz})."
-        )
+        return Message.of(availability.hours_set(cmd.start_minute, cmd.end_minute, cmd.label, tz))

@@ -108,12 +108,3 @@ class PresenceCheck:
             k.split(":", 2)[2] for k in keys if self.monitor.availability(k) is Availability.UNKNOWN
         ]
         return await self.platform.check_presence(tenant, ask) if ask else 0
-
-
-def note(unchecked: int) -> str:
-    """The line a reply carries when the presence budget could not cover everyone."""
-    people = "member was" if unchecked == 1 else "members were"
-    return (
-        f"\n{unchecked} {people} not checked (the platform's presence budget is spent for now);"
-        " they may be available."
-    )

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from core.domain import Mode, Role
 from core.presence.availability import Availability
+from core.texts import reasons
 
 
 @dataclass(slots=True)
@@ -70,10 +71,10 @@ def resolve(
     limit = wanted if picky else len(members)
     for i, m in enumerate(members):
         if m.contact_id == requester_id:
-            res.skipped.append(Skip(m, "that's you"))
+            res.skipped.append(Skip(m, reasons.ITS_YOU))
             continue
         if m.contact_id in done:
-            res.skipped.append(Skip(m, "already asked for this request"))
+            res.skipped.append(Skip(m, reasons.ALREADY_ASKED))
             continue
         if mode is Mode.EVERYONE:
             res.targets.append(m)
@@ -83,9 +84,7 @@ def resolve(
             res.skipped.append(Skip(m, explain(m)))
             continue
         if picky and m.open_asks >= capacity:
-            res.skipped.append(
-                Skip(m, f"already holds {m.open_asks} open asks (capacity {capacity})")
-            )
+            res.skipped.append(Skip(m, reasons.at_capacity(m.open_asks, capacity)))
             continue
         res.targets.append(m)
         if len(res.targets) >= limit:

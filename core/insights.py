@@ -8,11 +8,13 @@ from dataclasses import dataclass
 
 from tortoise import connections
 
-from core import texts
 from core.directory import Who
 from core.domain import OPEN_DELIVERY, DeliveryState, Role
 from core.ports import Message
 from core.store.models import Community, Contact, Delivery, Membership, Request, Resolution
+from core.texts import time as texts
+from core.texts.lists import names as listed
+from core.texts.reasons import ITS_YOU
 
 DAY = 86400.0
 
@@ -242,13 +244,12 @@ async def _story(request: Request, tz: str) -> str:
     delivery_of = {d.target_id: d.id for d in deliveries}
     events: list[tuple[float, float, str]] = []
     for i, a in enumerate(audits):
-        chosen = ", ".join(name(c) for c in a.chosen) or "nobody"
+        chosen = listed([name(c) for c in a.chosen], len(a.chosen)) or "nobody"
         what = "First pick" if i == 0 else f"Then ({a.note or 'more'})"
         text = f"{what}, {a.strategy} order: asked {chosen}."
-        skipped = [f"{name(s[0])} ({s[1]})" for s in a.skipped if s[1] != "that's you"]
+        skipped = [f"{name(s[0])} ({s[1]})" for s in a.skipped if s[1] != ITS_YOU]
         if skipped:
-            text += " Skipped: " + "; ".join(skipped[:20])
-            text += f" and {len(skipped) - 20} more." if len(skipped) > 20 else "."
+            text += f" Skipped: {listed(skipped, 20, '; ')}."
         first = min((delivery_of.get(int(str(c)), 0) for c in a.chosen), default=0)
         events.append((a.created_at.timestamp(), -1.0 if i == 0 else first - 0.5, text))
     for d in deliveries:

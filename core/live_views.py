@@ -15,10 +15,11 @@ from typing import Any
 
 from tortoise.exceptions import IntegrityError
 
-from core import texts, views
+from core import views
 from core.ports import Actor, DeliveryFailed, Message, Platform
 from core.store.models import Community, LiveView
 from core.tasks import Tasks
+from core.texts import community as texts
 
 log = logging.getLogger(__name__)
 
@@ -106,15 +107,8 @@ class LiveViews:
         """A community's availability as a standing message (no mentions: it must not ping)."""
         reader = Actor(self.platform.name, tenant, "", "", "UTC")
         c = await views.card(self.reads, community, reader, limit=40)
-        lines = [f"@{c.handle} availability — {c.available} of {c.total} available"]
-        now = self.reads.clock.now()  # no ages here: a standing message would show them stale
-        lines += [
-            f"{texts.ICON[m.verdict.availability]} {m.name}: {texts.describe(m.verdict, 'UTC', now)}"
-            for m in c.members
-        ]
-        if c.total > len(c.members):
-            lines.append(f"…and {c.total - len(c.members)} more")
-        return Message.of("\n".join(lines))
+        members = [(m.name, m.verdict) for m in c.members]
+        return texts.standing_view(c.handle, c.available, c.total, members, self.reads.clock.now())
 
     @staticmethod
     async def _tenant(community: Community) -> str:

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from core import texts
 from core.directory import Who
 from core.domain import OPEN_DELIVERY, DeliveryState, RequestState
 from core.ports import Message
 from core.store.models import Contact, Delivery, Request
+from core.texts import time as texts
+from core.texts.cancel import ASKS_FOOTER
+from core.texts.lists import names as listed
 
 SHOWN = 20  # asks listed; the rest are counted
 GIST = 60  # characters of an ask's text shown
@@ -53,7 +55,7 @@ async def open_asks(who: Who, now: float) -> Message:
             tenant_id=who.tenant_id, requester_id=who.contact_id, state=RequestState.OPEN
         ).count()
         lines.append(f"…and {total - SHOWN} older.")
-    lines.append(texts.ASKS_FOOTER)
+    lines.append(ASKS_FOOTER)
     return Message.of("\n".join(lines))
 
 
@@ -76,7 +78,7 @@ def _standing(
 
     def who(ds: list[Delivery]) -> str:
         people = [names.get(d.target_id, f"#{d.target_id}") for d in ds]
-        return ", ".join(people[:5]) + (f" and {len(people) - 5} more" if len(people) > 5 else "")
+        return listed(people, 5)
 
     parts = []
     accepted = [d for d in deliveries if d.state is DeliveryState.ACCEPTED]

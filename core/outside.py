@@ -13,11 +13,12 @@ from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
 from core.clock import to_datetime
-from core.commands import MAX_MESSAGE
+from core.commands import MAX_MESSAGE, Ask
 from core.directory import Who, presence_key
 from core.domain import OPEN_DELIVERY, Mode, RequestState
-from core.ports import Actor, Message, Place
+from core.ports import Actor, Place
 from core.store.models import Community, Contact, Delivery, Request, Tenant
+from core.texts.asks import alert_resolved
 
 if TYPE_CHECKING:
     from core.engine import Engine
@@ -36,11 +37,10 @@ class Refused(Exception):
 
 @dataclass(frozen=True, slots=True)
 class Wanted:
-    """One ask as the body describes it; `key` de-duplicates an alert's repeats."""
+    """The body as the same `Ask` a chat command makes, plus what only the API has: a link,
+    and `key`, which de-duplicates an alert's repeats (`resolved` closes its ask)."""
 
-    mode: Mode
-    count: int
-    text: str
+    ask: Ask
     link: str | None
     key: str | None = None
     resolved: bool = False
@@ -51,9 +51,9 @@ def read(body: Any, community: Community) -> Wanted:
     if not isinstance(body, dict):
         raise Refused(400, "the body must be a JSON object")
     if isinstance(body.get("alerts"), list) and "status" in body:
-        return _alertmanager(body)
+        return _alertmanager(body, community)
     if "ruleName" in body and "state" in body:
-        return _grafana_legacy(body)
+        return _grafana_legacy(body, community)
     return _native(body, community)
 
 
@@ -76,7 +76,8 @@ def _native(body: dict[str, Any], community: Community) -> Wanted:
         raise Refused(422, "count is a whole number from 1 to 100")
     if mode_name != "count" and count != 1:
         raise Refused(422, "count goes with mode count")
-    return Wanted(MODES[mode_name], count, _text(body.get("text")), _link(body.get("link")))
+    ask = Ask(community.handle, MODES[mode_name], count, _text(body.get("text")))
+    return Wanted(ask, _link(body.get("link")))
 
 
 def _text(value: Any) -> str:
@@ -110,7 +111,7 @@ def _object(value: Any, what: str) -> dict[str, Any]:
     return value
 
 
-def _alertmanager(body: dict[str, Any]) -> Wanted:
+def _alertmanager(body: dict[str, Any], community: Community) -> Wanted:
     """Alertmanager's webhook (and Grafana's unified alerting, which shares its shape)."""
     status, group = body.get("status"), body.get("groupKey")
     if status not in ("firing", "resolved") or not isinstance(group, str) or not group:
@@ -133,16 +134,14 @@ def _alertmanager(body: dict[str, Any]) -> Wanted:
     link = first.get("generatorURL") or body.get("externalURL")
     link = link if isinstance(link, str) and link.startswith("http") else None
     return Wanted(
-        Mode.ONE,
-        1,
-        _text(text[:MAX_MESSAGE]),
+        Ask(community.handle, Mode.ONE, 1, _text(text[:MAX_MESSAGE])),
         link[:512] if link else None,
         _key("am", group),
         status == "resolved",
     )
 
 
-def _grafana_legacy(body: dict[str, Any]) -> Wanted:
+def _grafana_legacy(body: dict[str, Any], community: Community) -> Wanted:
     state = body.get("state")
     if state not in ("alerting", "ok", "no_data", "pending", "paused"):
         raise Refused(422, "a Grafana alert's state is alerting, ok, no_data, pending or paused")
@@ -154,9 +153,7 @@ def _grafana_legacy(body: dict[str, Any]) -> Wanted:
     text = f"🔥 {body.get('ruleName')}" + (f": {body['message']}" if body.get("message") else "")
     link = body.get("ruleUrl")
     return Wanted(
-        Mode.ONE,
-        1,
-        _text(text[:MAX_MESSAGE]),
+        Ask(community.handle, Mode.ONE, 1, _text(text[:MAX_MESSAGE])),
         link if isinstance(link, str) and link.startswith("http") else None,
         _key("grafana", rule),
         state == "ok",
@@ -191,7 +188,7 @@ async def take(engine: Engine, community: Community, want: Wanted) -> tuple[int,
         raise Refused(422, "nothing to resolve")
     who = await requester(community)
     opened = await engine.transitions.open(
-        who, community, want.mode, want.count, want.text, Place(link=want.link)
+        who, community, want.ask.mode, want.ask.count, want.ask.text, Place(link=want.link)
     )
     if want.key:
         await Request.filter(id=opened.request.id).update(external_key=want.key)
@@ -225,8 +222,7 @@ async def close(engine: Engine, rid: int) -> bool:
             return False
         for row in await t.withdraw(request, None, now):
             await row.save()
-        told = Message.of(f"The alert behind your ask in @{request.community.handle} resolved; ")
-        told = Message.of(*told.parts, "I've closed the ask: ", request.text)
+        told = alert_resolved(request.community.handle, request.text)
         await t.tell(request, f"outcome:{rid}", told, now, outcome=True).save()
     engine.kick()
     return True

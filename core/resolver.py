@@ -6,7 +6,6 @@ from __future__ import annotations
 import random
 from collections.abc import Callable, Sequence
 
-from core import texts
 from core.clock import Clock
 from core.directory import Directory, Roster
 from core.domain import Mode
@@ -14,9 +13,10 @@ from core.freshness import PresenceCheck
 from core.grouping import Member, Resolution, resolve
 from core.ports import Platform
 from core.presence.monitor import PresenceMonitor
-from core.replies import EXPLAINED_REST
 from core.roster_walk import roster_walk, walk_resolve
 from core.store.models import Community
+from core.texts import availability as texts
+from core.texts.replies import EXPLAINED_REST
 
 
 class Resolver:

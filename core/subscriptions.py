@@ -7,18 +7,19 @@ import uuid
 from collections import defaultdict
 from collections.abc import Sequence
 
-from core import texts
 from core.clock import Clock
 from core.directory import presence_key
 from core.domain import NoticeKind
 from core.live_views import LiveViews
 from core.notices import notice, owe_once
-from core.ports import Mention, Message, Part, Platform
+from core.ports import Mention, Platform
 from core.presence.availability import Availability
 from core.presence.monitor import Change, PresenceMonitor
 from core.store.models import Community, Contact, Membership, Subscription, Tenant
 from core.store.queries import column_strs
 from core.tenancy import Ownership
+from core.texts import community as texts
+from core.texts.availability import describe
 
 log = logging.getLogger(__name__)
 
@@ -98,18 +99,16 @@ class Notifier:
                 ]
                 if not now_free:
                     continue
-                parts: list[Part] = [f"Someone in @{handle} is available now: "]
-                parts += self._list(now_free, names)
+                message = texts.someone_available(handle, [Mention(*names[c]) for c in now_free])
             else:
-                parts = [f"@{handle}: "]
-                for i, c in enumerate(changed):
-                    uid, name = names[c]
-                    verdict = people[uid].new
-                    parts += [
-                        "; " if i else "",
-                        Mention(uid, name),
-                        f" is now {texts.describe(verdict, tz or 'UTC', self.clock.now())}",
-                    ]
+                now = self.clock.now()
+                message = texts.changed(
+                    handle,
+                    [
+                        (Mention(*names[c]), describe(people[names[c][0]].new, tz or "UTC", now))
+                        for c in changed
+                    ],
+                )
             # Owed as a notice, sent on its own: a subscriber who cannot be reached holds up
             # nobody, and a one-off subscription ends only once its message is delivered.
             await owe_once(
@@ -119,7 +118,7 @@ class Notifier:
                     t.id,
                     NoticeKind.DM,
                     subscriber_uid,
-                    Message(tuple(parts)),
+                    message,
                     self.clock.now(),
                     subscription_id=sub_id if once else None,
                 )
@@ -138,14 +137,6 @@ class Notifier:
             return await self.monitor.store.claim(token, NOTIFY_CLAIM_SECONDS)
         except Exception:  # store unreachable: a repeat is better than silence
             return True
-
-    @staticmethod
-    def _list(ids: list[int], names: dict[int, tuple[str, str]]) -> list[Part]:
-        out: list[Part] = []
-        for i, c in enumerate(ids):
-            uid, name = names[c]
-            out += [", " if i else "", Mention(uid, name)]
-        return out
 
     async def viewers(self, tenant: str, community_ids: set[int]) -> set[str]:
         """Everyone who sees these communities' availability (members), for home tabs."""

@@ -1,10 +1,12 @@
 """Words for time in commands: durations (`90m`, `1.5h`, `2 hours`), days (`Mon-Fri`, `Sun-Thu`)
-and time zones by any capitalisation. Pure parsing; the grammar decides what is an error."""
+and time zones by any capitalisation (and looked up once). Pure parsing; the grammar decides
+what is an error."""
 
 from __future__ import annotations
 
 import re
-from zoneinfo import available_timezones
+from functools import lru_cache
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 MAX_DURATION = 90 * 86400  # the longest /away, /busy or :advance
 
@@ -66,3 +68,12 @@ def zones() -> dict[str, str]:
     if _ZONES is None:
         _ZONES = {z.lower(): z for z in available_timezones()}
     return _ZONES
+
+
+@lru_cache(maxsize=512)
+def zone(name: str) -> ZoneInfo:
+    """Time zones are looked up once; an unknown name falls back to UTC."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")

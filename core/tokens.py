@@ -7,6 +7,7 @@ import hmac
 import secrets
 
 from core.store.models import Community
+from core.texts import community as texts
 
 PREFIX = "gct_"
 
@@ -21,21 +22,12 @@ async def issue(community: Community, owner_id: int, *, revoke: bool = False) ->
         gone = await Community.filter(id=community.id, api_token_hash__isnull=False).update(
             api_token_hash=None, api_token_owner_id=None
         )
-        if not gone:
-            return f"@{community.handle} has no API token to revoke."
-        return (
-            f"Revoked @{community.handle}'s API token: asks made with it are refused from now on."
-        )
+        return texts.token_revoked(community.handle, had=bool(gone))
     token = PREFIX + secrets.token_urlsafe(30)
     await Community.filter(id=community.id).update(
         api_token_hash=digest(token), api_token_owner_id=owner_id
     )
-    return (
-        f"API token for @{community.handle} (shown once; any earlier token stops working):\n"
-        f"{token}\n"
-        "Send it as `Authorization: Bearer <token>` to POST /api/v1/asks; asks made with it "
-        "are made on your behalf, and you are told how they go."
-    )
+    return texts.token_issued(community.handle, token)
 
 
 async def community_for(token: str) -> Community | None:

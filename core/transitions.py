@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
-from core import escalation, replies, texts
+from core import escalation
 from core.clock import Clock, to_datetime
 from core.directory import Who
 from core.domain import OPEN_DELIVERY, DeliveryState, Mode, NoticeKind, NoticeState, RequestState
@@ -34,6 +34,10 @@ from core.store.models import (
 from core.store.models import Resolution as ResolutionAudit
 from core.store.queries import column_ints
 from core.strategies import strategy_for
+from core.texts import asks as texts
+from core.texts import cancel as cancel_texts
+from core.texts import replies
+from core.texts.reasons import NOT_NEEDED
 
 log = logging.getLogger(__name__)
 AVAILABLE = Availability.AVAILABLE
@@ -183,8 +187,7 @@ class Transitions:
             return []
         explain, free = self.resolver.explainer("UTC"), self.resolver.monitor.availability
         return [
-            [m.contact_id, "available, not needed" if free(m.key) is AVAILABLE else explain(m)]
-            for m in res.rest
+            [m.contact_id, NOT_NEEDED if free(m.key) is AVAILABLE else explain(m)] for m in res.rest
         ]
 
     # -- a send finished --------------------------------------------------------------
@@ -211,7 +214,7 @@ class Transitions:
             request = await Request.get(id=row.request_id).select_related("community", "requester")
             note = CLOSED_NOTE[row.state]
             if request.state is RequestState.CANCELLED and row.state is DeliveryState.WITHDRAWN:
-                note = texts.cancel_note(request.requester.display_name)
+                note = cancel_texts.cancel_note(request.requester.display_name)
             await owe_once(self.edit(request, row, ref, note, now))
         return False
 
@@ -339,7 +342,7 @@ class Transitions:
         await Delivery.filter(id__in=[r.id for r in rows], state__in=OPEN_DELIVERY).update(
             state=DeliveryState.WITHDRAWN, answered_at=to_datetime(now), claimed_by=None
         )
-        note = f"Taken by @{taker.name}." if taker else "Closed: no longer needed."
+        note = texts.taken_by(taker.name if taker else None)
         return [self.edit(request, r, r.message_ref, note, now) for r in rows if r.message_ref]
 
     async def _wrap_up(self, request: Request, handle: str) -> Message:
@@ -358,7 +361,7 @@ class Transitions:
         where answers and timeouts are nobody else's business (the DM links back to it)."""
         if request.origin_thread and request.origin_link:
             message = Message(
-                (*message.parts, texts.from_channel(request.origin_link)), message.buttons
+                (*message.parts, cancel_texts.from_channel(request.origin_link)), message.buttons
             )
         return notice(
             key,
@@ -374,12 +377,8 @@ class Transitions:
 
     def edit(self, request: Request, d: Delivery, ref: str, note: str, now: float) -> Notice:
         """The target's DM rewritten without buttons: it needs no answer any more."""
-        message = Message.of(
-            Mention(request.requester.user_id, request.requester.display_name),
-            f" asked @{request.community.handle}: ",
-            request.text,
-            f"\n{note}",
-        )
+        requester = Mention(request.requester.user_id, request.requester.display_name)
+        message = texts.settled_dm(requester, request.community.handle, request.text, note)
         return notice(
             f"edit:{d.id}",
             request.platform,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from core import escalation, texts
+from core import escalation
 from core.clock import Clock
 from core.directory import Directory
 from core.ports import Actor
@@ -16,6 +16,7 @@ from core.presence.availability import Availability, Verdict
 from core.presence.monitor import PresenceMonitor
 from core.store.models import Community, Membership, Role, Subscription
 from core.store.queries import column_ints
+from core.texts import availability as texts
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,9 +13,10 @@ from core.escalation import WIDE, EscalationStep, steps_of
 from core.faults import crash_point
 from core.grouping import Resolution
 from core.lifecycle import Tally
-from core.ports import Mention, Message, Part
+from core.ports import Mention, Message
 from core.store.models import Community, Delivery, Request
 from core.tenancy import Ownership
+from core.texts import asks as texts
 from core.transitions import RACE_RETRIES, Transitions
 
 log = logging.getLogger(__name__)
@@ -147,30 +148,10 @@ def _told(
     closed: bool,
 ) -> Message:
     """What the requester hears about a step: where it widened, who was asked, or the end."""
-    handle = request.community.handle
-    parts: list[Part] = [f"Your ask in @{handle} had no taker; "]
-    for i, (step, scope) in enumerate(tried):
-        whom = _whom(step, scope)
-        last = i == len(tried) - 1
-        if last and res.targets:
-            parts += [f"widening to {whom}: asking "]
-            for j, m in enumerate(res.targets[:20]):
-                parts += [", " if j else "", Mention(m.user_id, m.name)]
-            if len(res.targets) > 20:
-                parts.append(f" and {len(res.targets) - 20} more")
-            parts.append(".")
-        else:
-            parts.append(f"nobody in {whom} is available{'; ' if not last else '.'}")
-    if closed:
-        parts.append(" No escalation step is left, so I've stopped asking.")
-    elif not res.targets and tally.open:
-        parts.append(" Still waiting on the people already asked.")
-    return Message(tuple(parts))
-
-
-def _whom(step: EscalationStep, scope: Community) -> str:
-    if step.target == "all":
-        return f"everyone available in @{scope.handle}"
-    if step.target == "everyone":
-        return f"everyone in @{scope.handle}"
-    return f"@{scope.handle}"
+    return texts.widened(
+        request.community.handle,
+        [texts.scope(step.target, scope.handle) for step, scope in tried],
+        [Mention(m.user_id, m.name) for m in res.targets],
+        closed=closed,
+        waiting=bool(tally.open),
+    )

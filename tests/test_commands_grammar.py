@@ -7,25 +7,47 @@ raises anything but CommandError, whatever text a platform hands it.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from core.commands import (
-    USAGE,
+    COMMANDS,
+    AddEscalationStep,
+    AddMembers,
     Ask,
     CommandError,
     CommunityCommand,
+    CreateCommunity,
+    DeleteCommunity,
     Help,
+    JoinCommunity,
+    LeaveCommunity,
+    LinkGroup,
+    ListCommunities,
+    MakeOwner,
     MyAsks,
+    PinCommunity,
+    RemoveMembers,
     SetAvailability,
+    SetCapacity,
     SetHours,
+    SetMentionMode,
+    SetStrategy,
+    ShowCommunity,
+    Subscribe,
+    Unsubscribe,
     UserRef,
     parse,
+    set_availability,
+    setting,
+    working_hours,
 )
+from core.domain import Mode, Strategy
 from core.presence.availability import Availability
-from core.store.models import Mode
+from core.texts.help import USAGE
 from core.timewords import parse_duration
 
 A = Availability
@@ -138,51 +160,51 @@ class TestCommunity:
     @pytest.mark.parametrize(
         ("text", "expected"),
         [
-            ("create team", CommunityCommand("create", "team")),
+            ("create team", CreateCommunity("team")),
             (
                 "create @Team Platform  team\tnight",
-                CommunityCommand("create", "team", title="Platform  team\tnight"),
+                CreateCommunity("team", title="Platform  team\tnight"),
             ),
-            ("delete team", CommunityCommand("delete", "team")),
-            ("join @TEAM", CommunityCommand("join", "team")),
-            ("leave team", CommunityCommand("leave", "team")),
-            ("list", CommunityCommand("list")),
-            ("LIST", CommunityCommand("list")),
-            ("show team", CommunityCommand("show", "team")),
-            ("subscribe team", CommunityCommand("subscribe", "team")),
-            ("subscribe team --once", CommunityCommand("subscribe", "team", once=True)),
-            ("unsubscribe team", CommunityCommand("unsubscribe", "team")),
-            ("pin team", CommunityCommand("pin", "team")),
+            ("delete team", DeleteCommunity("team")),
+            ("join @TEAM", JoinCommunity("team")),
+            ("leave team", LeaveCommunity("team")),
+            ("list", ListCommunities()),
+            ("LIST", ListCommunities()),
+            ("show team", ShowCommunity("team")),
+            ("subscribe team", Subscribe("team")),
+            ("subscribe team --once", Subscribe("team", once=True)),
+            ("unsubscribe team", Unsubscribe("team")),
+            ("pin team", PinCommunity("team")),
             (
                 "set team strategy round-robin",
-                CommunityCommand("set", "team", key="strategy", value="round-robin"),
+                SetStrategy("team", Strategy.ROUND_ROBIN),
             ),
             (
                 "set team strategy Least-Recent",
-                CommunityCommand("set", "team", key="strategy", value="least-recent"),
+                SetStrategy("team", Strategy.LEAST_RECENT),
             ),
             (
                 "set team strategy random",
-                CommunityCommand("set", "team", key="strategy", value="random"),
+                SetStrategy("team", Strategy.RANDOM),
             ),
             (
                 "set team strategy longest-idle",
-                CommunityCommand("set", "team", key="strategy", value="longest-idle"),
+                SetStrategy("team", Strategy.LONGEST_IDLE),
             ),
             (
                 "set team mention everyone",
-                CommunityCommand("set", "team", key="mention", value="everyone"),
+                SetMentionMode("team", Mode.EVERYONE),
             ),
-            ("set team MENTION one", CommunityCommand("set", "team", key="mention", value="one")),
-            ("set team capacity 3", CommunityCommand("set", "team", key="capacity", value="3")),
+            ("set team MENTION one", SetMentionMode("team", Mode.ONE)),
+            ("set team capacity 3", SetCapacity("team", 3)),
             (
                 "set team owner <@U9>",
-                CommunityCommand("set", "team", key="owner", users=(UserRef(user_id="U9"),)),
+                MakeOwner("team", UserRef(user_id="U9")),
             ),
-            ("link team <group:S123>", CommunityCommand("link", "team", value="S123")),
+            ("link team <group:S123>", LinkGroup("team", "S123")),
             (
                 "link team <group:S123|platform-devs>",
-                CommunityCommand("link", "team", value="S123"),
+                LinkGroup("team", "S123"),
             ),
         ],
     )
@@ -191,10 +213,9 @@ class TestCommunity:
 
     def test_add_names_people_by_id_or_by_name(self) -> None:
         got = parse("community", "add team <@U123|bob> @carol <@!4567> @Dave.Smith")
-        assert got == CommunityCommand(
-            "add",
+        assert got == AddMembers(
             "team",
-            users=(
+            (
                 UserRef(user_id="U123", name="bob"),  # the name Slack escaped it with
                 UserRef(name="carol"),
                 UserRef(user_id="4567"),
@@ -204,7 +225,7 @@ class TestCommunity:
 
     def test_remove_names_people_too(self) -> None:
         got = parse("community", "remove @team <@U1>")
-        assert got == CommunityCommand("remove", "team", users=(UserRef(user_id="U1"),))
+        assert got == RemoveMembers("team", (UserRef(user_id="U1"),))
 
     def test_at_most_fifty_people_at_once(self) -> None:
         fifty = " ".join(f"<@U{i}>" for i in range(50))
@@ -435,6 +456,71 @@ class TestUnknownCommands:
         assert parse("community", "help") == Help("community")
 
 
+# -- typed commands: what Discord's options (and the API) build without any text ----------
+
+
+class TestTypedCommands:
+    """A command value that exists is valid: the same rules as the text, checked when built."""
+
+    def test_a_handle_is_folded_and_a_message_kept_as_given(self) -> None:
+        assert Ask("@Team", Mode.ONE, 1, "  --all please ") == Ask(
+            "team", Mode.ONE, 1, "--all please"
+        )
+        assert JoinCommunity("@TEAM") == parse("community", "join team")
+
+    @pytest.mark.parametrize(
+        ("build", "message"),
+        [
+            (lambda: Ask("Front End", Mode.ONE, 1, "hi"), r"“Front End” is not a community handle"),
+            (lambda: Ask("team", Mode.ONE, 1, "  "), r"the message is empty"),
+            (lambda: Ask("team", Mode.SOME, 0, "hi"), r"--count takes a number from 1 to 100"),
+            (lambda: Ask("team", Mode.ONE, 3, "hi"), r"a number of people goes with --count"),
+            (lambda: Ask("team", Mode.ONE, 1, "x" * 10_001), r"the message is too long"),
+            (lambda: CreateCommunity("team", "t" * 129), r"the title is too long"),
+            (lambda: AddMembers("team", ()), r"name at least one person"),
+            (lambda: SetCapacity("team", 0), r"capacity is a number from 1 to 100"),
+            (lambda: SetMentionMode("team", Mode.SOME), r"mention is one of"),
+            (lambda: LinkGroup("team", ""), r"name one user group"),
+            (lambda: AddEscalationStep("team", 30, "all"), r"a wait is between 1m and 7d"),
+            (lambda: AddEscalationStep("team", 600, "@team"), r"cannot escalate to itself"),
+            (lambda: SetAvailability(A.AVAILABLE, 3600, "x"), r"/available takes only"),
+            (lambda: SetAvailability(A.BUSY, 10, ""), r"a duration is between 1m and 90d"),
+        ],
+    )
+    def test_bad_values_are_refused_while_built(
+        self, build: Callable[[], object], message: str
+    ) -> None:
+        with pytest.raises(CommandError, match=message):
+            build()
+
+    def test_a_note_given_apart_is_never_read_as_a_duration(self) -> None:
+        assert set_availability("away", "", "2h lunch") == SetAvailability(
+            A.OFFLINE, None, "2h lunch"
+        )
+        assert set_availability("busy", "45 mins", "focus") == SetAvailability(
+            A.BUSY, 2700.0, "focus"
+        )
+        with pytest.raises(CommandError, match="“2h lunch” is not a duration"):
+            set_availability("away", "2h lunch", "")
+
+    def test_hours_from_parts(self) -> None:
+        assert working_hours("09:00-17:30", "sun-thu", "europe/berlin") == SetHours(
+            540, 1050, frozenset({6, 0, 1, 2, 3}), "Europe/Berlin"
+        )
+        assert working_hours("OFF") == SetHours(None)
+        with pytest.raises(CommandError, match="“Mars” is not a time zone"):
+            working_hours("09:00-17:00", "", "Mars")
+
+    def test_a_setting_from_parts_reads_its_value_like_the_text(self) -> None:
+        assert setting("team", "strategy", "Random") == SetStrategy("team", Strategy.RANDOM)
+        assert setting("team", "owner", "<@U9>") == parse("community", "set team owner <@U9>")
+        with pytest.raises(CommandError, match="capacity is a number"):
+            setting("team", "capacity", "lots")
+
+    def test_every_command_has_a_usage_line_and_no_usage_line_lacks_a_command(self) -> None:
+        assert tuple(k for k in USAGE if " " not in k) == COMMANDS
+
+
 # -- hostile numerals: refused, never a crash --------------------------------------------
 
 
@@ -480,8 +566,6 @@ def test_asks_takes_no_words() -> None:
 
 # -- properties ---------------------------------------------------------------------------
 
-COMMANDS = ["ask-available", "community", "available", "away", "busy", "hours", "asks"]
-
 hostile_text = st.one_of(
     st.text(max_size=200),
     st.text(alphabet=st.characters(codec=None), max_size=60),
@@ -524,7 +608,9 @@ def parses_or_refuses(command: str, text: str) -> None:
         assert error.message
         assert error.usage
     else:
-        assert isinstance(result, Ask | CommunityCommand | SetAvailability | SetHours | MyAsks)
+        assert isinstance(
+            result, Ask | CommunityCommand | SetAvailability | SetHours | MyAsks | Help
+        )
 
 
 @settings(max_examples=200, deadline=None)

@@ -16,6 +16,7 @@ import pytest
 from bots.discord.bot import GroupcastBot
 from bots.discord.main import run_discord
 from core.clock import ManualClock
+from core.commands import COMMANDS
 from core.config import Settings
 from core.directory import presence_key
 from core.engine import Engine
@@ -425,16 +426,7 @@ async def test_autocomplete_offers_the_guilds_communities(harness: Harness) -> N
 
 async def test_commands_are_synced_to_the_dev_guild(harness: Harness) -> None:
     names = {c["name"] for c in harness.fake.commands(GUILD)}
-    assert names == {
-        "ask-available",
-        "community",
-        "available",
-        "away",
-        "busy",
-        "hours",
-        "asks",
-        "help",
-    }
+    assert names == set(COMMANDS), "Discord's tree holds exactly the core's commands"
     assert harness.fake.commands() == []
 
 
@@ -493,3 +485,38 @@ async def test_a_community_made_a_second_ago_reaches_the_online_member(
     await h.until(lambda: h.dms(FRANK), "the DM to frank")
     assert h.dms(GUS) == []
     assert h.engine.monitor.availability(key(GUS)).value == "offline"
+
+
+async def test_a_message_that_starts_with_a_flag_is_delivered_as_text(harness: Harness) -> None:
+    """Options map onto the typed ask: `--all please` is the message, not the mode."""
+    h = harness
+    await h.presence(BOB, "online")
+    await h.presence(DAVE, "online")
+    reply = await h.command(
+        "ask-available", {"community": "frontend", "message": "--all please", "mode": "one"}
+    )
+    assert reply.startswith(f"@frontend: Asked <@{BOB}>."), reply  # one person, not everyone
+    (dm,) = await h.until(lambda: h.dms(BOB), "the DM to bob")
+    assert dm.json["content"].startswith(f"<@{ALICE}> asks @frontend: --all please")
+    assert h.dms(DAVE) == []
+
+
+async def test_options_are_checked_by_the_core_and_a_note_is_never_a_duration(
+    harness: Harness,
+) -> None:
+    h = harness
+    bad = await h.command("ask-available", {"community": "Front End", "message": "hi"})
+    assert bad.startswith("“Front End” is not a community handle"), bad
+    assert "Try: /ask-available <handle>" in bad
+    none = await h.command(
+        "ask-available", {"community": "frontend", "message": "pair?", "mode": "count"}
+    )
+    assert none.startswith("--count takes a number from 1 to 100"), none
+    away = await h.command("away", {"note": "2h lunch"})
+    assert away == "You're away until you say /available (2h lunch).", away
+    hours = await h.command("hours", {"hours": "09:00-17:00", "days": "Sun-Thu", "timezone": "utc"})
+    assert hours == "Working hours set: 09:00–17:00 Sun-Thu (UTC).", hours
+    owner = await h.command(
+        "community", {"handle": "frontend", "setting": "capacity", "value": "3"}, sub="set"
+    )
+    assert owner == "@frontend: capacity is now 3.", owner

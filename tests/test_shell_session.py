@@ -53,7 +53,7 @@ async def test_home_shows_what_the_slack_home_tab_shows(workspace: Workspace) ->
     assert said.startswith("You: 🟢 available")
     assert "@frontend — Frontend reviewers: 3 of 4 available" in said
     assert "alice (owner): 🟢 available" in said
-    assert "Others to join\n  @on-call-db — Database on-call" in said
+    assert "Communities to join\n  @on-call-db — Database on-call" in said
 
 
 async def test_pin_can_be_tried_in_a_channel(workspace: Workspace) -> None:

@@ -1,6 +1,6 @@
 """The Discord client: gateway events and application commands in, core calls out.
 
-It translates only: options become the core's command text, presence becomes monitor
+It translates only: options become the core's typed commands, presence becomes monitor
 signals, messages become `engine.message`; every decision is the core's.
 """
 
@@ -9,12 +9,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import warnings
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from bots.discord.commands import add_commands
 from bots.discord.markup import decode, pieces
 from bots.discord.platform import CUSTOM_ID_RE, NAME, DiscordPlatform, render, view_for
+from core.commands import Command, CommandError, CommunityCommand, Subscribe
 from core.directory import presence_key
 from core.ports import Actor, Message, Place
 from core.presence.signals import DND, IDLE, OFFLINE, ONLINE
@@ -199,20 +200,26 @@ class GroupcastBot(discord.Client):
     # -- interactions -----------------------------------------------------------------
 
     async def run_command(
-        self, interaction: discord.Interaction[Any], name: str, text: str
+        self, interaction: discord.Interaction[Any], build: Callable[[], Command]
     ) -> None:
-        """Defer first (Discord's 3 seconds), ask the core, answer privately."""
+        """Defer first (Discord's 3 seconds), build the typed command from the options (a
+        bad value is refused here, in the core's words), run it, answer privately."""
         await interaction.response.defer(ephemeral=True, thinking=True)
         if interaction.guild_id is None:
             await self._reply(interaction, Message.of("Use groupcast commands in a server."), "0")
             return
         tenant = str(interaction.guild_id)
+        try:
+            command = build()
+        except CommandError as exc:
+            await self._reply(interaction, exc.reply(), tenant)
+            return
         actor = self._actor(tenant, interaction.user)
         link = f"https://discord.com/channels/{tenant}/{interaction.channel_id}"
         place = Place(str(interaction.channel_id), None, link)
-        reply = await self.engine.command(actor, name, text, place)
+        reply = await self.engine.run(actor, command, place)
         await self._reply(interaction, reply, tenant)
-        if name == "community":
+        if isinstance(command, CommunityCommand):
             self._spawn(self.prime(interaction.guild_id))
 
     async def on_button(
@@ -228,9 +235,10 @@ class GroupcastBot(discord.Client):
         actor = self._actor(tenant, interaction.user)
         if action == "subscribe":
             place = Place(str(interaction.channel_id), None, None)
-            reply = await self.engine.command(
-                actor, "community", f"subscribe {value} --once", place
-            )
+            try:
+                reply = await self.engine.run(actor, Subscribe(value, once=True), place)
+            except CommandError as exc:  # not a handle: a forged button
+                reply = exc.reply()
         else:
             reply = await self.engine.answer(actor, value, action == "accept")
         await self._reply(interaction, reply, tenant)

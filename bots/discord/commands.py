@@ -1,6 +1,7 @@
 """Groupcast's application commands: the design's grammar as Discord slash commands.
 
-Each command only builds the core's command text from its options; the core parses it.
+Each command maps its options straight onto the core's typed command (`core.commands`):
+nothing is joined back into text, so a message that starts with `--all` is a message.
 """
 
 from __future__ import annotations
@@ -12,6 +13,30 @@ from typing import TYPE_CHECKING, Any, Literal
 from bots.discord.markup import decode
 from bots.discord.platform import NAME
 from core import my_asks, views
+from core.commands import (
+    AddMembers,
+    Ask,
+    Cancel,
+    CreateCommunity,
+    DeleteCommunity,
+    Help,
+    JoinCommunity,
+    LeaveCommunity,
+    LinkGroup,
+    ListCommunities,
+    MyAsks,
+    OnCommunity,
+    PinCommunity,
+    RemoveMembers,
+    ShowCommunity,
+    Subscribe,
+    Unsubscribe,
+    UserRef,
+    set_availability,
+    working_hours,
+)
+from core.commands import setting as read_setting
+from core.domain import Mode
 
 with warnings.catch_warnings():
     warnings.filterwarnings("ignore", "'audioop' is deprecated", DeprecationWarning)
@@ -24,11 +49,11 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-MODES = {"one": "--one", "all": "--all", "count": "--count", "everyone": "--everyone"}
+MODES = {"one": Mode.ONE, "all": Mode.AVAILABLE, "count": Mode.SOME, "everyone": Mode.EVERYONE}
 
 
 def add_commands(tree: app_commands.CommandTree[Any], bot: GroupcastBot) -> None:
-    """The design's grammar as application commands; each builds the core's command text."""
+    """The design's grammar as application commands; each builds the core's typed command."""
 
     async def handles(
         interaction: discord.Interaction[Any], current: str
@@ -54,10 +79,10 @@ def add_commands(tree: app_commands.CommandTree[Any], bot: GroupcastBot) -> None
         mode: Literal["one", "all", "count", "everyone"] = "one",
         count: app_commands.Range[int, 1, 100] | None = None,
     ) -> None:
-        flag = MODES[mode]
-        if mode == "count":
-            flag = f"--count {count if count is not None else ''}".rstrip()
-        await bot.run_command(interaction, "ask-available", f"{community} {flag} {decode(message)}")
+        number = (count or 0) if mode == "count" else 1  # 0: "--count takes a number…"
+        await bot.run_command(
+            interaction, lambda: Ask(community, MODES[mode], number, decode(message))
+        )
 
     group = app_commands.Group(
         name="community", description="Communities of interest", guild_only=True
@@ -66,15 +91,15 @@ def add_commands(tree: app_commands.CommandTree[Any], bot: GroupcastBot) -> None
     @group.command(name="create", description="Start a community; you become its owner")
     @app_commands.describe(handle="lower-case name, 2-32 of a-z 0-9 - _", title="A title")
     async def create(interaction: discord.Interaction[Any], handle: str, title: str = "") -> None:
-        await bot.run_command(interaction, "community", f"create {handle} {title}".strip())
+        await bot.run_command(interaction, lambda: CreateCommunity(handle, title))
 
     for action, description in (
-        ("delete", "Delete a community (owners)"),
-        ("join", "Join a community"),
-        ("leave", "Leave a community"),
-        ("show", "Members and their availability"),
-        ("unsubscribe", "Stop following a community's availability"),
-        ("pin", "Post a live availability message in this channel"),
+        (DeleteCommunity, "Delete a community (owners)"),
+        (JoinCommunity, "Join a community"),
+        (LeaveCommunity, "Leave a community"),
+        (ShowCommunity, "Members and their availability"),
+        (Unsubscribe, "Stop following a community's availability"),
+        (PinCommunity, "Post a live availability message in this channel"),
     ):
         _handle_only(group, bot, action, description, handles)
 
@@ -82,7 +107,7 @@ def add_commands(tree: app_commands.CommandTree[Any], bot: GroupcastBot) -> None
     @app_commands.describe(handle="The community", user="Whom to add")
     @app_commands.autocomplete(handle=handles)
     async def add(interaction: discord.Interaction[Any], handle: str, user: discord.User) -> None:
-        await bot.run_command(interaction, "community", f"add {handle} <@{user.id}>")
+        await bot.run_command(interaction, lambda: AddMembers(handle, (UserRef(str(user.id)),)))
 
     @group.command(name="remove", description="Remove someone from a community (owners)")
     @app_commands.describe(handle="The community", user="Whom to remove")
@@ -90,11 +115,11 @@ def add_commands(tree: app_commands.CommandTree[Any], bot: GroupcastBot) -> None
     async def remove(
         interaction: discord.Interaction[Any], handle: str, user: discord.User
     ) -> None:
-        await bot.run_command(interaction, "community", f"remove {handle} <@{user.id}>")
+        await bot.run_command(interaction, lambda: RemoveMembers(handle, (UserRef(str(user.id)),)))
 
     @group.command(name="list", description="Communities in this server")
     async def list_(interaction: discord.Interaction[Any]) -> None:
-        await bot.run_command(interaction, "community", "list")
+        await bot.run_command(interaction, ListCommunities)
 
     @group.command(name="subscribe", description="Hear when a community's availability changes")
     @app_commands.describe(
@@ -104,9 +129,7 @@ def add_commands(tree: app_commands.CommandTree[Any], bot: GroupcastBot) -> None
     async def subscribe(
         interaction: discord.Interaction[Any], handle: str, once: bool = False
     ) -> None:
-        await bot.run_command(
-            interaction, "community", f"subscribe {handle}{' --once' if once else ''}"
-        )
+        await bot.run_command(interaction, lambda: Subscribe(handle, once=once))
 
     @group.command(name="set", description="Change a community's settings (owners)")
     @app_commands.describe(
@@ -121,7 +144,7 @@ def add_commands(tree: app_commands.CommandTree[Any], bot: GroupcastBot) -> None
         setting: Literal["strategy", "mention", "capacity", "owner"],
         value: str,
     ) -> None:
-        await bot.run_command(interaction, "community", f"set {handle} {setting} {value}")
+        await bot.run_command(interaction, lambda: read_setting(handle, setting, value))
 
     @group.command(
         name="link", description="Link a role: mentioning it asks the community (owners)"
@@ -129,11 +152,11 @@ def add_commands(tree: app_commands.CommandTree[Any], bot: GroupcastBot) -> None
     @app_commands.describe(handle="The community", role="Mentioning this role asks the community")
     @app_commands.autocomplete(handle=handles)
     async def link(interaction: discord.Interaction[Any], handle: str, role: discord.Role) -> None:
-        await bot.run_command(interaction, "community", f"link {handle} <group:{role.id}>")
+        await bot.run_command(interaction, lambda: LinkGroup(handle, str(role.id)))
 
     @group.command(name="help", description="Every /community action and what it takes")
     async def community_help(interaction: discord.Interaction[Any]) -> None:
-        await bot.run_command(interaction, "community", "help")
+        await bot.run_command(interaction, lambda: Help("community"))
 
     tree.add_command(group)
 
@@ -158,19 +181,19 @@ def add_commands(tree: app_commands.CommandTree[Any], bot: GroupcastBot) -> None
         cancel: app_commands.Range[int, 1, 999_999_999] | None = None,
     ) -> None:
         if cancel is None:
-            await bot.run_command(interaction, "asks", "")
+            await bot.run_command(interaction, MyAsks)
         else:
-            await bot.run_command(interaction, "ask-available", f"cancel {cancel}")
+            await bot.run_command(interaction, lambda: Cancel(cancel))
 
     @tree.command(name="help", description="Every groupcast command and what it takes")
     async def help_(interaction: discord.Interaction[Any]) -> None:
-        await bot.run_command(interaction, "help", "")
+        await bot.run_command(interaction, Help)
 
     @tree.command(name="available", description="Back to automatic, or available for a while")
     @app_commands.guild_only()
     @app_commands.describe(duration="For how long, e.g. 2h (empty: back to automatic)")
     async def available(interaction: discord.Interaction[Any], duration: str = "") -> None:
-        await bot.run_command(interaction, "available", duration)
+        await bot.run_command(interaction, lambda: set_availability("available", duration, ""))
 
     @tree.command(name="away", description="Mark yourself away")
     @app_commands.guild_only()
@@ -178,7 +201,7 @@ def add_commands(tree: app_commands.CommandTree[Any], bot: GroupcastBot) -> None
     async def away(
         interaction: discord.Interaction[Any], duration: str = "", note: str = ""
     ) -> None:
-        await bot.run_command(interaction, "away", f"{duration} {note}".strip())
+        await bot.run_command(interaction, lambda: set_availability("away", duration, note))
 
     @tree.command(name="busy", description="Mark yourself busy")
     @app_commands.guild_only()
@@ -186,7 +209,7 @@ def add_commands(tree: app_commands.CommandTree[Any], bot: GroupcastBot) -> None
     async def busy(
         interaction: discord.Interaction[Any], duration: str = "", note: str = ""
     ) -> None:
-        await bot.run_command(interaction, "busy", f"{duration} {note}".strip())
+        await bot.run_command(interaction, lambda: set_availability("busy", duration, note))
 
     @tree.command(name="hours", description="Your working hours, or 'off'")
     @app_commands.guild_only()
@@ -196,7 +219,7 @@ def add_commands(tree: app_commands.CommandTree[Any], bot: GroupcastBot) -> None
     async def hours(
         interaction: discord.Interaction[Any], hours: str, days: str = "", timezone: str = ""
     ) -> None:
-        await bot.run_command(interaction, "hours", f"{hours} {days} {timezone}".strip())
+        await bot.run_command(interaction, lambda: working_hours(hours, days, timezone))
 
     @tree.error
     async def on_error(
@@ -208,15 +231,19 @@ def add_commands(tree: app_commands.CommandTree[Any], bot: GroupcastBot) -> None
 
 
 def _handle_only(
-    group: app_commands.Group, bot: GroupcastBot, action: str, description: str, handles: Any
+    group: app_commands.Group,
+    bot: GroupcastBot,
+    action: type[OnCommunity],
+    description: str,
+    handles: Any,
 ) -> None:
     """A `/community <action> <handle>` subcommand."""
 
-    @group.command(name=action, description=description)
+    @group.command(name=action.action, description=description)
     @app_commands.describe(handle="The community")
     @app_commands.autocomplete(handle=handles)
     async def command(interaction: discord.Interaction[Any], handle: str) -> None:
-        await bot.run_command(interaction, "community", f"{action} {handle}")
+        await bot.run_command(interaction, lambda: action(handle))
 
 
 async def community_handles(engine: Engine, tenant: str, current: str) -> list[tuple[str, str]]:

@@ -11,7 +11,7 @@ from prompt_toolkit.document import Document
 from prompt_toolkit.history import FileHistory, History, InMemoryHistory
 
 from bots.shell.session import META, STATES, ShellSession
-from core.commands import COMMUNITY_ACTIONS, FLAGS, SLASH_COMMANDS
+from core.commands import COMMANDS, COMMUNITY_ACTIONS, FLAGS
 
 HANDLE_FIRST = {"/ask-available", "/community"}  # the word after these (or the action) is a handle
 
@@ -26,7 +26,7 @@ class ShellCompleter(Completer):
         """What may come next after the complete `words` already typed."""
         s = self.session
         if not words:
-            return [*(f"/{c}" for c in SLASH_COMMANDS), *META]
+            return [*(f"/{c}" for c in COMMANDS), *META]
         first, n = words[0].lower(), len(words)
         if first == "/community":
             if n == 1:

@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 from bots.shell.home import home_text
 from bots.shell.platform import TENANT, Outbound, ShellPlatform
-from core import texts, views
+from core import views
 from core.clock import ManualClock
 from core.directory import presence_key
 from core.engine import Engine
@@ -26,6 +26,8 @@ from core.presence.signals import (
 )
 from core.store.models import OPEN_DELIVERY, Community, Contact, Delivery, Membership, Role, Tenant
 from core.store.queries import column_ints, column_strs
+from core.texts.availability import detail
+from core.texts.time import clock_time, span
 from core.timewords import MAX_DURATION, parse_duration
 
 CHANNEL = "general"
@@ -216,9 +218,7 @@ class ShellSession:
             return
         await self.engine.drain()  # time jumps between settled moments, never mid-send
         self.clock.advance(seconds)
-        self.say(
-            f"(clock moved {texts.span(seconds)} to {texts.clock_time(self.clock.now(), 'UTC', 0)})"
-        )
+        self.say(f"(clock moved {span(seconds)} to {clock_time(self.clock.now(), 'UTC', 0)})")
         await self.engine.tick()
 
     async def reset(self) -> None:
@@ -260,7 +260,7 @@ class ShellSession:
         ):
             verdict = self.engine.monitor.verdict(presence_key("shell", TENANT, str(uid)))
             me = " (you)" if uid == self.user else ""
-            self.say(f"  {uid}{me}: {texts.detail(verdict, 'UTC', now)}")
+            self.say(f"  {uid}{me}: {detail(verdict, 'UTC', now)}")
 
 
 def _short(word: str, limit: int = 40) -> str:

@@ -18,7 +18,7 @@ from bots.slack.home import HOME_ACTIONS, JOIN_ACTION, home_view
 from bots.slack.people import People
 from bots.slack.platform import SlackPlatform
 from bots.slack.prober import dnd_signal
-from core.commands import COMMANDS
+from core.commands import COMMANDS, Command, CommandError, JoinCommunity, Subscribe
 from core.engine import Engine
 from core.inbound import Claim, DbInboundEvents, InboundEvents
 from core.ports import Actor, DeliveryFailed, Message, Place
@@ -370,13 +370,18 @@ def build_app(
             await ack()
             team, actor = await presser(body)
             action_id, value = str(action.get("action_id")), str(action.get("value", ""))
-            if action_id == "groupcast_subscribe_once":
-                name, text = "community", f"subscribe {value} --once"
-            elif action_id == JOIN_ACTION:
-                name, text = "community", f"join {value}"
+            try:
+                command: Command = (
+                    Subscribe(value, once=True)
+                    if action_id == "groupcast_subscribe_once"
+                    else JoinCommunity(value)
+                    if action_id == JOIN_ACTION
+                    else HOME_ACTIONS[action_id]
+                )
+            except CommandError as exc:  # not a handle: a forged payload
+                answer = exc.reply()
             else:
-                name, text = HOME_ACTIONS[action_id]
-            answer = await engine.command(actor, name, text, Place())
+                answer = await engine.run(actor, command, Place())
             if (body.get("container") or {}).get("type") == "view":
                 await bot.publish_home(team, actor.user_id)
             else:

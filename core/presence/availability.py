@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from core.texts import reasons
+
 
 class Availability(StrEnum):
     """What the grouping service needs to know about a person right now."""
@@ -31,4 +33,4 @@ class Verdict:
         return max(0.0, now - self.observed_at)
 
 
-UNKNOWN_VERDICT = Verdict(Availability.UNKNOWN, "no presence seen yet", "none", 0.0, 0.0)
+UNKNOWN_VERDICT = Verdict(Availability.UNKNOWN, reasons.NO_PRESENCE, "none", 0.0, 0.0)

@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import lru_cache
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from core.presence.availability import Availability, Verdict
 from core.presence.signals import DND, IDLE, OFFLINE, ONLINE, Override, Status, WorkingHours
+from core.texts import reasons
+from core.timewords import zone
 
 INF = float("inf")
 A = Availability
@@ -140,15 +140,6 @@ class PresenceRecord:
         return rec
 
 
-@lru_cache(maxsize=512)
-def zone(name: str) -> ZoneInfo:
-    """Time zones are looked up once; an unknown name falls back to UTC."""
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("UTC")
-
-
 def hours_window(h: WorkingHours, now: float) -> tuple[bool, float]:
     """Whether `now` is inside working hours, and when that next changes."""
     local = datetime.fromtimestamp(now, zone(h.tz))
@@ -183,7 +174,7 @@ def decide(rec: PresenceRecord, now: float, policy: Policy) -> tuple[Verdict, fl
     if e is not None:
         ov = e.override
         if ov is not None and ov.availability is not None and (ov.until is None or now < ov.until):
-            reason = f"set by hand: {ov.note}" if ov.note else "set by hand"
+            reason = reasons.set_by_hand(ov.note)
             return (
                 Verdict(ov.availability, reason, "manual", rec.since, e.override_at, ov.until),
                 ov.until if ov.until is not None else INF,
@@ -191,11 +182,11 @@ def decide(rec: PresenceRecord, now: float, policy: Policy) -> tuple[Verdict, fl
         if e.dnd_end is not None and now < e.dnd_end:
             if e.dnd_start is None or e.dnd_start <= now:
                 return Verdict(
-                    A.BUSY, "do-not-disturb", "dnd", rec.since, e.seen_at, e.dnd_end
+                    A.BUSY, reasons.DND, "dnd", rec.since, e.seen_at, e.dnd_end
                 ), e.dnd_end
             horizon = min(horizon, e.dnd_start)
         if e.huddle:
-            return Verdict(A.BUSY, "in a huddle", "huddle", rec.since, e.seen_at), horizon
+            return Verdict(A.BUSY, reasons.HUDDLE, "huddle", rec.since, e.seen_at), horizon
         st = e.status
         if st is not None and (st.until is None or now < st.until):
             if st.until is not None:
@@ -203,21 +194,20 @@ def decide(rec: PresenceRecord, now: float, policy: Policy) -> tuple[Verdict, fl
             shown = f"{st.emoji} {st.text}".strip()
             if _matches(st.text, policy.away_words) or _matches(st.emoji, policy.away_words):
                 return Verdict(
-                    A.OFFLINE, f"status “{shown}”", "status", rec.since, e.seen_at, st.until
+                    A.OFFLINE, reasons.status(shown), "status", rec.since, e.seen_at, st.until
                 ), horizon
             if _matches(st.text, policy.busy_words) or _matches(st.emoji, policy.busy_words):
                 return Verdict(
-                    A.BUSY, f"status “{shown}”", "status", rec.since, e.seen_at, st.until
+                    A.BUSY, reasons.status(shown), "status", rec.since, e.seen_at, st.until
                 ), horizon
         if e.hours is not None:
             inside, change = hours_window(e.hours, now)
             if not inside:
                 h = e.hours
-                span = f"{h.start_minute // 60:02d}:{h.start_minute % 60:02d}–{h.end_minute // 60:02d}:{h.end_minute % 60:02d}"
                 return (
                     Verdict(
                         A.OFFLINE,
-                        f"outside working hours ({span} {h.tz})",
+                        reasons.outside_hours(h.start_minute, h.end_minute, h.tz),
                         "hours",
                         rec.since,
                         e.seen_at,
@@ -236,30 +226,28 @@ def decide(rec: PresenceRecord, now: float, policy: Policy) -> tuple[Verdict, fl
     )
     native = rec.native if now < native_until else None
     if native == DND:
-        return Verdict(A.BUSY, "do-not-disturb", "platform", rec.since, rec.native_at), min(
+        return Verdict(A.BUSY, reasons.DND, "platform", rec.since, rec.native_at), min(
             horizon, native_until
         )
     if native == ONLINE:
-        return Verdict(A.AVAILABLE, "online", "platform", rec.since, rec.native_at), min(
+        return Verdict(A.AVAILABLE, reasons.ONLINE, "platform", rec.since, rec.native_at), min(
             horizon, native_until
         )
     if recent:
         until = rec.active_at + policy.activity_window
         if now < native_until:  # fresh native presence may take over before activity wears off
             until = min(until, native_until)
-        return Verdict(A.AVAILABLE, "active just now", "activity", rec.since, rec.active_at), min(
+        return Verdict(A.AVAILABLE, reasons.ACTIVE, "activity", rec.since, rec.active_at), min(
             horizon, until
         )
     if native == IDLE:
-        return Verdict(A.IDLE, "away", "platform", rec.since, rec.native_at), min(
+        return Verdict(A.IDLE, reasons.IDLE, "platform", rec.since, rec.native_at), min(
             horizon, native_until
         )
     if native == OFFLINE:
-        return Verdict(A.OFFLINE, "not connected", "platform", rec.since, rec.native_at), min(
+        return Verdict(A.OFFLINE, reasons.OFFLINE, "platform", rec.since, rec.native_at), min(
             horizon, native_until
         )
     if rec.native is not None:
-        return Verdict(
-            A.UNKNOWN, "presence is stale", "platform", rec.since, rec.native_at
-        ), horizon
-    return Verdict(A.UNKNOWN, "no presence seen yet", "none", rec.since, 0.0), horizon
+        return Verdict(A.UNKNOWN, reasons.STALE, "platform", rec.since, rec.native_at), horizon
+    return Verdict(A.UNKNOWN, reasons.NO_PRESENCE, "none", rec.since, 0.0), horizon

@@ -7,7 +7,7 @@ from core.domain import RequestState
 from tortoise import fields
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0007_installations')]
+    dependencies = [('models', '0008_strategy_description')]
 
     initial = False
 
