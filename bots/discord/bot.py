@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from bots.discord.commands import add_commands
 from bots.discord.markup import decode, pieces
 from bots.discord.platform import CUSTOM_ID_RE, NAME, DiscordPlatform, render, view_for
-from core.directory import presence_key
+from core import keys
 from core.ports import Actor, Message, Place
 from core.presence.signals import DND, IDLE, OFFLINE, ONLINE
 
@@ -113,8 +113,12 @@ class GroupcastBot(discord.Client):
         """The hot path: one set lookup for people in no community, one monitor call otherwise."""
         if payload.guild_id is None or self._engine is None:
             return
-        key = presence_key(NAME, str(payload.guild_id), str(payload.user_id))
-        if key not in self._engine.tracked:
+        # The tracked key itself (not the string just built) goes on to the monitor, so its
+        # record dict shares that one string and matches it by identity.
+        key = self._engine.tracked.canonical(
+            keys.encode(NAME, str(payload.guild_id), str(payload.user_id))
+        )
+        if key is None:
             return
         cs = payload.client_status
         # Discord sends one copy per shared guild; each copy updates its own tenant's key
@@ -130,13 +134,13 @@ class GroupcastBot(discord.Client):
         """Fetch the current presence of community members not seen yet (op 8, by id, uncached)."""
         if self._engine is None:
             return
-        prefix = presence_key(NAME, str(guild_id), "")
+        tenant = str(guild_id)
         wanted = sorted(
-            k[len(prefix) :]
-            for k in self._engine.tracked
-            if k.startswith(prefix) and k not in self._primed
+            u
+            for u in self._engine.tracked.users(tenant)
+            if keys.encode(NAME, tenant, u) not in self._primed
         )
-        await self.query_presences(str(guild_id), wanted)
+        await self.query_presences(tenant, wanted)
 
     async def query_presences(self, tenant: str, user_ids: list[str]) -> int:
         """Ask the gateway for these members' presence (op 8 with presences, 100 ids a
@@ -145,12 +149,11 @@ class GroupcastBot(discord.Client):
         guild = self.get_guild(int(tenant)) if tenant.isdigit() else None
         if guild is None or self._engine is None:
             return 0
-        prefix = presence_key(NAME, tenant, "")
         asked = 0
         for i in range(0, len(user_ids), QUERY_BATCH):
             batch = [u for u in user_ids[i : i + QUERY_BATCH] if u.isdigit()]
-            keys = [prefix + u for u in batch]
-            self._primed.update(keys)
+            batch_keys = [keys.encode(NAME, tenant, u) for u in batch]
+            self._primed.update(batch_keys)
             if not batch:
                 continue
             try:
@@ -159,7 +162,7 @@ class GroupcastBot(discord.Client):
                 )
             except (TimeoutError, discord.ClientException) as exc:
                 log.warning("could not fetch presence for %d members: %s", len(batch), exc)
-                self._primed.difference_update(keys)
+                self._primed.difference_update(batch_keys)
                 break
             asked += len(batch)
             for m in members:
@@ -167,7 +170,7 @@ class GroupcastBot(discord.Client):
                     m.raw_status,
                     (m.client_status.desktop, m.client_status.mobile, m.client_status.web),
                 )
-                self._engine.monitor.native(prefix + str(m.id), state)
+                self._engine.monitor.native(keys.encode(NAME, tenant, str(m.id)), state)
         return asked
 
     # -- messages ---------------------------------------------------------------------
