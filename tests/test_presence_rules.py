@@ -6,15 +6,17 @@ Pure tests of `decide` (one record, one instant) and of `PresenceMonitor` driven
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+import msgpack
 import pytest
 
 from core.clock import ManualClock
 from core.presence.availability import UNKNOWN_VERDICT, Availability, Verdict
 from core.presence.monitor import Change, PresenceMonitor
-from core.presence.record import INF, Policy, PresenceRecord, decide
+from core.presence.record import INF, WIRE_VERSION, Policy, PresenceRecord, decide
 from core.presence.signals import (
     DND,
     IDLE,
@@ -752,14 +754,53 @@ class TestWire:
         rec.since = NOW - 7
         back = PresenceRecord.from_wire(rec.to_wire())
         assert fields(back) == fields(rec)
-        assert PresenceRecord.from_wire(back.to_wire().encode()).to_wire() == rec.to_wire()
+        assert PresenceRecord.from_wire(back.to_wire()).to_wire() == rec.to_wire()
         for when in (NOW, NOW + HOUR + 1, NOW + 4 * HOUR, NOW + 2 * DAY, NOW + 30 * DAY):
             assert decide(back, when, POLICY) == decide(rec, when, POLICY)
 
-    def test_the_wire_is_compact_json(self) -> None:
-        wire = record(native=ONLINE).to_wire()
-        assert " " not in wire
-        assert len(wire) < 60
+    def test_the_wire_is_compact_and_versioned(self) -> None:
+        rec = record(native=ONLINE)
+        rec.since = rec.native_at  # the usual record: online since it was last seen
+        wire = rec.to_wire()
+        assert msgpack.unpackb(wire)[0] == WIRE_VERSION
+        assert len(wire) <= 24  # the JSON it replaces took 52 bytes
+
+    @pytest.mark.parametrize(
+        ("old", "rec"),
+        [
+            ('["online",1705312740.0,null,0.0,1705312740.0,null]', record(native=ONLINE)),
+            (
+                '["idle",1705312770.0,1705313670.0,1705312780.0,1705312793.0,'
+                '[1705316400.0,1705320000.0,true,["On vacation",":palm_tree:",1705399200.0],'
+                '["busy",1705323600.0,"deep work — ünïcode",1705312790.0],'
+                '[1320,360,[0,2,4],"Europe/Berlin"],1705312795.0]]',
+                record(**FULL),  # type: ignore[arg-type]
+            ),
+        ],
+        ids=["native", "everything"],
+    )
+    def test_records_already_in_redis_from_before_versioning_still_load(
+        self, old: str, rec: PresenceRecord
+    ) -> None:
+        """The unversioned JSON list of six that the previous release wrote, verbatim."""
+        rec.since = json.loads(old)[4]
+        for raw in (old, old.encode()):
+            assert fields(PresenceRecord.from_wire(raw)) == fields(rec)
+
+    def test_a_newer_record_with_fields_this_code_does_not_know_still_loads(self) -> None:
+        rec = record(**FULL)  # type: ignore[arg-type]
+        rec.since = NOW - 7
+        *known, extra = msgpack.unpackb(rec.to_wire())
+        newer = msgpack.packb(
+            [WIRE_VERSION + 1, *known[1:], [*extra, "a later signal"], {"later": 1}]
+        )
+        back = PresenceRecord.from_wire(newer)
+        assert fields(back) == fields(rec)
+        assert decide(back, NOW, POLICY) == decide(rec, NOW, POLICY)
+
+    def test_something_that_is_not_a_record_is_refused(self) -> None:
+        with pytest.raises(ValueError, match="not a presence record"):
+            PresenceRecord.from_wire(msgpack.packb([WIRE_VERSION, ONLINE]))
 
     async def test_another_process_reaches_the_same_verdict(self) -> None:
         clock = ManualClock(NOW)

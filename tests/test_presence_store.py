@@ -30,8 +30,8 @@ async def until(done: Callable[[], bool], write: Callable[[], Awaitable[None]]) 
 
 
 async def first_heard(
-    feed: AsyncIterator[tuple[str, str]], write: Callable[[], Awaitable[None]]
-) -> tuple[str, str]:
+    feed: AsyncIterator[tuple[str, bytes]], write: Callable[[], Awaitable[None]]
+) -> tuple[str, bytes]:
     """The first item another process's feed delivers, writing until it does."""
     got = asyncio.ensure_future(anext(feed))
     await until(got.done, write)
@@ -41,9 +41,15 @@ async def first_heard(
 async def test_saved_records_load_back_and_missing_keys_are_absent(
     presence_store: PresenceStore,
 ) -> None:
-    await presence_store.save({"a": "1", "b": "2"})
-    assert await presence_store.load(["a", "b", "zz"]) == {"a": "1", "b": "2"}
+    await presence_store.save({"a": b"1", "b": b"\x00\r\n2"})
+    assert await presence_store.load(["a", "b", "zz"]) == {"a": b"1", "b": b"\x00\r\n2"}
     assert await presence_store.load([]) == {}
+
+
+async def test_a_large_read_comes_back_whole(presence_store: PresenceStore) -> None:
+    records = {f"slack:T1:U{i}": f"{i}".encode() for i in range(2_500)}
+    await presence_store.save(records)
+    assert await presence_store.load([*records, "slack:T1:nobody"]) == records
 
 
 async def test_another_process_hears_writes_but_not_its_own(
@@ -52,8 +58,8 @@ async def test_another_process_hears_writes_but_not_its_own(
     feed = second_store.feed()
     own = presence_store.feed()
     mine = asyncio.ensure_future(anext(own))
-    heard = await first_heard(feed, lambda: presence_store.save({"k": "v"}))
-    assert heard == ("k", "v")
+    heard = await first_heard(feed, lambda: presence_store.save({"k": b"v"}))
+    assert heard == ("k", b"v")
     assert not mine.done()
     mine.cancel()
     await feed.aclose()
