@@ -30,14 +30,17 @@ class DiscardStore:
 
     origin = "bench"
 
-    async def save(self, records: Mapping[str, str]) -> None:
+    async def save(self, records: Mapping[str, bytes]) -> None:
         """Drop the batch: the shared store's memory is not the monitor's."""
 
-    async def load(self, keys: Iterable[str]) -> dict[str, str]:
+    async def settle(self) -> None:
+        """Nothing is ever pending."""
+
+    async def load(self, keys: Iterable[str]) -> dict[str, bytes]:
         """Nothing is shared, so nothing loads."""
         return {}
 
-    async def feed(self) -> AsyncIterator[tuple[str, str]]:
+    async def feed(self) -> AsyncIterator[tuple[str, bytes]]:
         """No other process writes."""
         return
         yield

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
+from urllib.parse import urlsplit
+
+import pytest
 
 from core.clock import ManualClock
 from core.presence.availability import Availability
@@ -122,3 +126,35 @@ async def test_an_unreachable_store_degrades_to_local_presence() -> None:
     await monitor.load(["slack:T1:U9"])
     assert monitor.availability("slack:T1:U1") is Availability.AVAILABLE
     await broken.close()
+
+
+async def test_a_batch_cut_off_with_its_connection_is_sent_again_with_the_next(
+    presence_store: PresenceStore,
+) -> None:
+    """Writes are pipelined across flushes; one whose replies never came is not lost."""
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
+    from core.presence.redis_store import RedisPresenceStore
+    from tests.conftest import REDIS
+    from tests.faults.proxy import Proxy
+
+    if not isinstance(presence_store, RedisPresenceStore):
+        pytest.skip("a Redis connection fault")
+    target = urlsplit(REDIS)
+    proxy = await Proxy(target.hostname or "127.0.0.1", target.port or 6379).start()
+    netloc = f"127.0.0.1:{proxy.port}"
+    cut_off = RedisPresenceStore(
+        target._replace(netloc=netloc).geturl(), namespace=presence_store.namespace
+    )
+    try:
+        await cut_off.save({"a": b"1"})
+        await proxy.cut()
+        with contextlib.suppress(RedisConnectionError):
+            await cut_off.save({"b": b"2"})
+        await proxy.restore()
+        await cut_off.save({"c": b"3"})
+        await cut_off.settle()
+        assert await presence_store.load(["a", "b", "c"]) == {"a": b"1", "b": b"2", "c": b"3"}
+    finally:
+        await cut_off.close()
+        await proxy.close()

@@ -246,6 +246,8 @@ class PresenceMonitor:
         batch = {k: records[k].to_wire() for k in self._dirty if k in records}
         try:
             await self.store.save(batch)
+            if self._store_down:  # only a write the store confirmed says it is back
+                await self.store.settle()
         except Exception as exc:
             self._warn_down(exc)
             return 0

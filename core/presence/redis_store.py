@@ -1,17 +1,24 @@
 """Presence shared through Redis: one hash of records, a pub/sub feed, SET NX claims.
 
-A flush is one round trip: the batch's HSET and one PUBLISH of the same already-encoded
-records (msgpack, see `core.presence.record`), written together. Reads are HMGETs.
+A flush is one write: the batch's HSET and one PUBLISH of the same already-encoded records
+(msgpack, see `core.presence.record`). Writes are pipelined across flushes: a flush sends
+its batch and reads the replies to the one before, which the server answered meanwhile, so
+the process never idles waiting for Redis. Reads are HMGETs.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
 import uuid
 from collections.abc import AsyncIterator, Iterable, Mapping
 
 import msgpack
 from redis.asyncio import Redis
+from redis.asyncio.connection import AbstractConnection
+
+log = logging.getLogger(__name__)
 
 HASH = "groupcast:presence"
 CHANNEL = "groupcast:presence:feed"
@@ -34,31 +41,71 @@ class RedisPresenceStore:
         self._pack = msgpack.Packer(autoreset=True).pack
         self._hset = _bulk(b"HSET") + _bulk(self._hash.encode())
         self._publish = b"*3\r\n" + _bulk(b"PUBLISH") + _bulk(self._channel.encode())
+        self._writer: AbstractConnection | None = None  # held for writes, so replies stay in order
+        self._sent: dict[str, bytes] = {}  # the batch whose replies are still to be read
+        self._owed = 0  # replies owed for it
+        self._lock = asyncio.Lock()
 
     async def ping(self) -> None:
         """One round trip (for /readyz); raises when Redis does not answer."""
         await self._redis.ping()
 
     async def save(self, records: Mapping[str, bytes]) -> None:
-        """HSET the batch and PUBLISH it, both in one write on one connection.
+        """Send this batch (HSET + PUBLISH in one write); first read the previous one's replies.
 
-        The two commands are framed here rather than by redis-py, whose generic packer
-        re-encodes every field (most of a flush's time at a thousand records); replies are
-        still read and checked by redis-py's connection.
+        The commands are framed here rather than by redis-py, whose generic packer
+        re-encodes every field (most of a flush's time at a thousand records). When the
+        previous batch cannot be confirmed it is sent again with this one (newer records
+        win); when this one cannot be sent, both stay here for the next save, and the error
+        tells the monitor the store is down.
         """
-        if not records:
+        async with self._lock:
+            try:
+                await self._confirm()
+            except Exception as exc:  # the connection is gone; its batch goes again below
+                log.info("presence batch of %d unconfirmed (%s); resending", len(self._sent), exc)
+            batch = {**self._sent, **records} if self._sent else dict(records)
+            if not batch:
+                return
+            self._sent = batch
+            conn = await self._connection()
+            try:
+                await conn.send_packed_command(self._frame(batch))
+            except BaseException:
+                await self._drop()
+                raise
+            self._owed = 2
+
+    async def settle(self) -> None:
+        """Wait until everything saved so far is applied (reads, shutdown, benchmarks)."""
+        async with self._lock:
+            await self._confirm()
+
+    async def _confirm(self) -> None:
+        if not self._owed or self._writer is None:
             return
-        pool = self._redis.connection_pool
-        conn = await pool.get_connection()  # type: ignore[no-untyped-call]  # redis-py leaves it untyped
         try:
-            await conn.send_packed_command(self._frame(records))
-            await conn.read_response()  # HSET: how many fields were new
-            await conn.read_response()  # PUBLISH: how many processes heard it
+            while self._owed:
+                await self._writer.read_response()  # redis-py raises a Redis error reply
+                self._owed -= 1
         except BaseException:
-            await conn.disconnect()  # a reply left unread must not reach the next caller
+            await self._drop()
             raise
-        finally:
-            await pool.release(conn)
+        self._sent = {}
+
+    async def _connection(self) -> AbstractConnection:
+        if self._writer is None:
+            pool = self._redis.connection_pool
+            self._writer = await pool.get_connection()  # type: ignore[no-untyped-call]  # redis-py leaves it untyped
+        return self._writer
+
+    async def _drop(self) -> None:
+        """Give up the write connection after an error: a reply left unread must not be
+        read as the answer to a later command."""
+        conn, self._writer, self._owed = self._writer, None, 0
+        if conn is not None:
+            await conn.disconnect()
+            await self._redis.connection_pool.release(conn)
 
     def _frame(self, records: Mapping[str, bytes]) -> bytes:
         """RESP for `HSET hash k v ...` then `PUBLISH channel [origin, records]`."""
@@ -75,6 +122,10 @@ class RedisPresenceStore:
         wanted = list(keys)
         if not wanted:
             return {}
+        try:
+            await self.settle()  # what this process saved is read back
+        except Exception:
+            log.info("presence batch unconfirmed; reading without it")
         chunks = [wanted[i : i + LOAD_CHUNK] for i in range(0, len(wanted), LOAD_CHUNK)]
         if len(chunks) == 1:
             replies = [await self._redis.hmget(self._hash, wanted)]
@@ -108,6 +159,12 @@ class RedisPresenceStore:
         return bool(ok)
 
     async def close(self) -> None:
+        try:
+            await self.settle()
+        except Exception:
+            log.info("presence batch of %d unconfirmed at close", len(self._sent))
+        async with self._lock:
+            await self._drop()
         await self._redis.aclose()
 
 

@@ -17,7 +17,14 @@ class PresenceStore(Protocol):
 
     origin: str
 
-    async def save(self, records: Mapping[str, bytes]) -> None: ...
+    async def save(self, records: Mapping[str, bytes]) -> None:
+        """Hand a batch over; the store may confirm it later (see `settle`), and sends it
+        again itself if that fails. Raises when the store is unreachable now."""
+        ...
+
+    async def settle(self) -> None:
+        """Return once every batch saved so far is applied."""
+        ...
 
     async def load(self, keys: Iterable[str]) -> dict[str, bytes]: ...
 
@@ -52,6 +59,9 @@ class MemoryPresenceStore:
             if origin != self.origin:
                 for item in records.items():
                     queue.put_nowait(item)
+
+    async def settle(self) -> None:
+        """Saves apply at once in process."""
 
     async def load(self, keys: Iterable[str]) -> dict[str, bytes]:
         got = self.hub.records
