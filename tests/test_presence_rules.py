@@ -7,6 +7,7 @@ Pure tests of `decide` (one record, one instant) and of `PresenceMonitor` driven
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -577,6 +578,87 @@ class TestMonitorChanges:
         change = monitor.observe("alice", Huddle(False))
         assert change is not None
         assert change.new.availability is A.AVAILABLE
+
+
+class TestGatewayHotPath:
+    """`PresenceMonitor.pushed`: what the Discord adapter calls for every PRESENCE_UPDATE."""
+
+    @staticmethod
+    def tracked(*keys: str) -> Callable[[str], str | None]:
+        return {k: k for k in keys}.get
+
+    def test_people_in_no_community_are_ignored(self, monitor: PresenceMonitor) -> None:
+        on_pushed = monitor.pushed(self.tracked("alice"))
+        assert on_pushed("mallory", ONLINE) is None
+        assert monitor.availability("mallory") is A.UNKNOWN
+        assert len(monitor) == 0
+
+    def test_a_change_is_told_and_a_repeat_is_not(
+        self, monitor: PresenceMonitor, clock: ManualClock
+    ) -> None:
+        heard: list[Change] = []
+        monitor.on_change(heard.append)
+        on_pushed = monitor.pushed(self.tracked("alice"))
+        on_pushed("alice", ONLINE)
+        clock.advance(MINUTE)
+        assert on_pushed("alice", ONLINE) is None
+        change = on_pushed("alice", DND)
+        assert change is not None
+        assert heard == [heard[0], change]
+        assert (change.old, change.new.availability, change.new.since) == (
+            A.AVAILABLE,
+            A.BUSY,
+            NOW + MINUTE,
+        )
+        assert change.new == monitor.verdict("alice")
+
+    def test_the_key_kept_is_the_tracked_string(self, monitor: PresenceMonitor) -> None:
+        shared = "discord:1:2"
+        on_pushed = monitor.pushed(self.tracked(shared))
+        on_pushed("discord:1:" + str(2), ONLINE)  # an equal string built per event
+        [kept] = [k for k in monitor._records if k == shared]
+        assert kept is shared
+
+    def test_a_fuller_record_still_obeys_its_other_signals(
+        self, monitor: PresenceMonitor, clock: ManualClock
+    ) -> None:
+        on_pushed = monitor.pushed(self.tracked("alice"))
+        on_pushed("alice", ONLINE)
+        monitor.observe("alice", Override(A.BUSY, NOW + HOUR))
+        assert on_pushed("alice", IDLE) is None  # the override still wins
+        clock.advance(HOUR)
+        change = on_pushed("alice", IDLE)  # the override ran out: this event re-decides
+        assert change is not None
+        assert (change.old, change.new.availability) == (A.BUSY, A.IDLE)
+        assert monitor.expire() == []
+
+
+@pytest.mark.parametrize(
+    "signals",
+    [
+        [ONLINE, IDLE, IDLE, DND, OFFLINE, ONLINE],
+        [ONLINE, Activity(), IDLE, Override(A.BUSY), ONLINE, Override(None), OFFLINE],
+        [Native(ONLINE, ttl=300), IDLE, DND],
+        [Status("vacation"), ONLINE, Status(""), IDLE],
+    ],
+    ids=["pushed-only", "override", "polled", "status"],
+)
+def test_a_pushed_only_record_and_a_full_one_tell_the_same_changes(
+    signals: list[object], clock: ManualClock
+) -> None:
+    """Contacts with nothing but pushed presence are kept in a smaller record; every change
+    and verdict must be what the full record would give."""
+    small = PresenceMonitor(MemoryPresenceStore(), clock)
+    full = PresenceMonitor(MemoryPresenceStore(), clock)
+    full.observe("alice", Override(None))  # leaves a full record that holds nothing
+    for signal in signals:
+        clock.advance(MINUTE)
+        got = [
+            m.native("alice", signal) if isinstance(signal, str) else m.observe("alice", signal)  # type: ignore[arg-type]
+            for m in (small, full)
+        ]
+        assert got[0] == got[1]
+        assert small.verdict("alice") == full.verdict("alice")
 
 
 class TestMonitorExpiry:

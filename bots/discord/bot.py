@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import warnings
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from bots.discord.commands import add_commands
@@ -81,6 +81,7 @@ class GroupcastBot(discord.Client):
         self.platform.querier = self.query_presences
         self.tree = app_commands.CommandTree(self)
         self._engine: Engine | None = None
+        self._on_presence: Callable[[str, str], object] | None = None
         self._primed: set[str] = set()
         self._tasks: set[asyncio.Task[Any]] = set()
         self._warned_content = False
@@ -95,6 +96,7 @@ class GroupcastBot(discord.Client):
 
     def attach(self, engine: Engine) -> None:
         self._engine = engine
+        self._on_presence = engine.monitor.pushed(engine.tracked.canonical)
 
     async def setup_hook(self) -> None:
         """Buttons work after a restart (dynamic items), and commands are registered."""
@@ -110,21 +112,15 @@ class GroupcastBot(discord.Client):
     # -- presence ---------------------------------------------------------------------
 
     async def on_raw_presence_update(self, payload: discord.RawPresenceUpdateEvent) -> None:
-        """The hot path: one set lookup for people in no community, one monitor call otherwise."""
-        if payload.guild_id is None or self._engine is None:
-            return
-        # The tracked key itself (not the string just built) goes on to the monitor, so its
-        # record dict shares that one string and matches it by identity.
-        key = self._engine.tracked.canonical(
-            keys.encode(NAME, str(payload.guild_id), str(payload.user_id))
-        )
-        if key is None:
+        """The hot path: a repeat of what the monitor already knows costs one dict lookup;
+        anything else is checked against who is tracked (see `PresenceMonitor.pushed`)."""
+        if payload.guild_id is None or self._on_presence is None:
             return
         cs = payload.client_status
-        # Discord sends one copy per shared guild; each copy updates its own tenant's key
-        # once, and the monitor's same-state fast path makes repeats no-ops.
-        self._engine.monitor.native(
-            key, native_state(cs.raw_status, (cs.desktop, cs.mobile, cs.web))
+        # Discord sends one copy per shared guild; each copy updates its own tenant's key.
+        self._on_presence(
+            keys.encode(NAME, str(payload.guild_id), str(payload.user_id)),
+            native_state(cs.raw_status, (cs.desktop, cs.mobile, cs.web)),
         )
 
     async def on_guild_available(self, guild: discord.Guild) -> None:
