@@ -19,7 +19,8 @@ def encode(platform: str, tenant: str, user: str) -> str:
 
 
 def tenant_prefix(platform: str, tenant: str) -> str:
-    """What every key of one tenant starts with (a SQL `LIKE` or a `startswith` scan)."""
+    """What every key of one tenant starts with: `tenant_prefix(p, t) + user` is
+    `encode(p, t, user)`, so a roster may build its members' keys from it."""
     return f"{platform}{SEP}{tenant}{SEP}"
 
 
