@@ -15,8 +15,8 @@ from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 
 from bench.baselines import BENCH_GUILD_ID, discordpy_member_memory
 from bench.common import Row, print_rows, rss_bytes
+from core import keys
 from core.clock import SystemClock
-from core.directory import presence_key
 from core.presence.monitor import PresenceMonitor
 
 TARGET = 0.25
@@ -30,14 +30,17 @@ class DiscardStore:
 
     origin = "bench"
 
-    async def save(self, records: Mapping[str, str]) -> None:
+    async def save(self, records: Mapping[str, bytes]) -> None:
         """Drop the batch: the shared store's memory is not the monitor's."""
 
-    async def load(self, keys: Iterable[str]) -> dict[str, str]:
+    async def settle(self) -> None:
+        """Nothing is ever pending."""
+
+    async def load(self, keys: Iterable[str]) -> dict[str, bytes]:
         """Nothing is shared, so nothing loads."""
         return {}
 
-    async def feed(self) -> AsyncIterator[tuple[str, str]]:
+    async def feed(self) -> AsyncIterator[tuple[str, bytes]]:
         """No other process writes."""
         return
         yield
@@ -65,7 +68,7 @@ def track(n: int) -> PresenceMonitor:
     gc.disable()
     try:
         for i in range(n):
-            native(presence_key("discord", guild, str(base + i)), json.loads(_STATUSES[i % 4]))
+            native(keys.encode("discord", guild, str(base + i)), json.loads(_STATUSES[i % 4]))
     finally:
         gc.enable()
     return monitor

@@ -10,6 +10,7 @@ from typing import Any, overload
 
 from tortoise import connections
 
+from core import keys
 from core.grouping import Member
 from core.ports import Actor
 from core.store.models import OPEN_DELIVERY, Community, Contact, Membership, Role, Tenant
@@ -18,8 +19,8 @@ from core.strategies import Column, StrategyRules, strategy_for
 
 
 def presence_key(platform: str, tenant: str, user_id: str) -> str:
-    """The monitor's key for a contact; tenant-scoped so nothing crosses tenants."""
-    return f"{platform}:{tenant}:{user_id}"
+    """The monitor's key for a contact (the codec lives in `core.keys`)."""
+    return keys.encode(platform, tenant, user_id)
 
 
 @dataclass(frozen=True, slots=True)

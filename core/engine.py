@@ -14,7 +14,7 @@ from collections.abc import Coroutine, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from core import cancel, escalation, insights, mentions, my_asks
+from core import cancel, escalation, insights, keys, mentions, my_asks
 from core.admin import CommunityAdmin
 from core.clock import Clock
 from core.commands import (
@@ -33,7 +33,7 @@ from core.commands import (
     too_long,
 )
 from core.deliveries import DeliverySender
-from core.directory import Directory, Who, presence_key
+from core.directory import Directory, Who
 from core.domain import DeliveryState, RequestState
 from core.lifecycle import Event
 from core.notices import NoticeSender
@@ -250,12 +250,12 @@ class Engine:
 
     def activity(self, actor: Actor, kind: str) -> None:
         """Someone did something: it counts as presence for community members only."""
-        key = presence_key(actor.platform, actor.tenant, actor.user_id)
-        if key in self.tracked:
+        key = self.tracked.canonical(keys.encode(actor.platform, actor.tenant, actor.user_id))
+        if key is not None:
             self.monitor.observe(key, Activity(kind))
 
     def observe(self, key: str, signal: Signal) -> Change | None:
-        """A presence signal for a contact key (see `directory.presence_key`)."""
+        """A presence signal for a contact key (see `core.keys`)."""
         return self.monitor.observe(key, signal)
 
     # -- background work --------------------------------------------------------------

@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 from core.domain import Mode
 from core.grouping import Resolution
+from core.keys import ContactKey
 from core.ports import Platform
 from core.presence.availability import Availability
 from core.presence.monitor import PresenceMonitor
@@ -105,6 +106,8 @@ class PresenceCheck:
         """People just added to a community: check those the monitor knows nothing fresh about."""
         await self.monitor.load(keys)
         ask = [
-            k.split(":", 2)[2] for k in keys if self.monitor.availability(k) is Availability.UNKNOWN
+            ContactKey.decode(k).user
+            for k in keys
+            if self.monitor.availability(k) is Availability.UNKNOWN
         ]
         return await self.platform.check_presence(tenant, ask) if ask else 0

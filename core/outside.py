@@ -12,9 +12,10 @@ from typing import TYPE_CHECKING, Any
 from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
+from core import keys
 from core.clock import to_datetime
 from core.commands import MAX_MESSAGE, Ask
-from core.directory import Who, presence_key
+from core.directory import Who
 from core.domain import OPEN_DELIVERY, Mode, RequestState
 from core.ports import Actor, Place
 from core.store.models import Community, Contact, Delivery, Request, Tenant
@@ -167,7 +168,7 @@ async def requester(community: Community) -> Who:
     actor = Actor(
         tenant.platform, tenant.external_id, contact.user_id, contact.display_name, contact.tz
     )
-    key = presence_key(tenant.platform, tenant.external_id, contact.user_id)
+    key = keys.encode(tenant.platform, tenant.external_id, contact.user_id)
     return Who(tenant.id, contact.id, key, actor)
 
 

@@ -7,8 +7,8 @@ import uuid
 from collections import defaultdict
 from collections.abc import Sequence
 
+from core import keys
 from core.clock import Clock
-from core.directory import presence_key
 from core.domain import NoticeKind
 from core.live_views import LiveViews
 from core.notices import notice, owe_once
@@ -50,13 +50,13 @@ class Notifier:
             latest[ch.key] = Change(ch.key, first.old if first else ch.old, ch.new)
         by_tenant: dict[tuple[str, str], dict[str, Change]] = defaultdict(dict)
         for key, ch in latest.items():
-            platform, tenant, user = key.split(":", 2)
+            who = keys.ContactKey.decode(key)
             if (
-                platform == self.platform.name
+                who.platform == self.platform.name
                 and ch.old != ch.new.availability
-                and self.ownership(tenant)  # another process's shard tells its own
+                and self.ownership(who.tenant)  # another process's shard tells its own
             ):
-                by_tenant[(platform, tenant)][user] = ch
+                by_tenant[(who.platform, who.tenant)][who.user] = ch
         for (platform, tenant), people in by_tenant.items():
             await self._tenant(platform, tenant, people)
 
@@ -149,4 +149,4 @@ class Notifier:
         return {str(u) for u in uids}
 
     def key(self, tenant: str, user_id: str) -> str:
-        return presence_key(self.platform.name, tenant, user_id)
+        return keys.encode(self.platform.name, tenant, user_id)

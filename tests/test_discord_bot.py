@@ -168,15 +168,16 @@ async def harness(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> AsyncIt
                 return out
 
             fake._respond = poke_respond  # type: ignore[method-assign]
-            native = engine.monitor.native
+            on_presence = bot._on_presence  # what the adapter hands every presence event
+            assert on_presence is not None
 
-            def spy(k: str, state: str, ttl: float | None = None) -> Any:
-                change = native(k, state, ttl)
+            def spy(k: str, state: str) -> Any:
+                change = on_presence(k, state)
                 h.natives.append((k, state, change))
                 h.poked.set()
                 return change
 
-            engine.monitor.native = spy  # type: ignore[method-assign,assignment]
+            bot._on_presence = spy
             await asyncio.wait_for(bot.wait_until_ready(), TIMEOUT)
             await seed(engine)
             try:
@@ -235,7 +236,9 @@ async def test_presence_reaches_the_monitor_only_for_community_members(harness: 
     await h.presence(DAVE, "dnd", {"desktop": "dnd", "web": "online"})  # online on any client
     await h.presence(CAROL, "dnd", {"desktop": "dnd"})
     seen = {k: s for k, s, _ in h.natives}
-    assert key(EVE) not in seen, "people in no community are not tracked"
+    assert h.engine.monitor.verdict(key(EVE)).source == "none", (
+        "people in no community are not tracked"
+    )
     assert seen[key(BOB)] == IDLE
     assert seen[key(DAVE)] == ONLINE
     assert seen[key(CAROL)] == DND

@@ -6,15 +6,18 @@ Pure tests of `decide` (one record, one instant) and of `PresenceMonitor` driven
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+import msgpack
 import pytest
 
 from core.clock import ManualClock
 from core.presence.availability import UNKNOWN_VERDICT, Availability, Verdict
 from core.presence.monitor import Change, PresenceMonitor
-from core.presence.record import INF, Policy, PresenceRecord, decide
+from core.presence.record import INF, WIRE_VERSION, Policy, PresenceRecord, decide
 from core.presence.signals import (
     DND,
     IDLE,
@@ -577,6 +580,87 @@ class TestMonitorChanges:
         assert change.new.availability is A.AVAILABLE
 
 
+class TestGatewayHotPath:
+    """`PresenceMonitor.pushed`: what the Discord adapter calls for every PRESENCE_UPDATE."""
+
+    @staticmethod
+    def tracked(*keys: str) -> Callable[[str], str | None]:
+        return {k: k for k in keys}.get
+
+    def test_people_in_no_community_are_ignored(self, monitor: PresenceMonitor) -> None:
+        on_pushed = monitor.pushed(self.tracked("alice"))
+        assert on_pushed("mallory", ONLINE) is None
+        assert monitor.availability("mallory") is A.UNKNOWN
+        assert len(monitor) == 0
+
+    def test_a_change_is_told_and_a_repeat_is_not(
+        self, monitor: PresenceMonitor, clock: ManualClock
+    ) -> None:
+        heard: list[Change] = []
+        monitor.on_change(heard.append)
+        on_pushed = monitor.pushed(self.tracked("alice"))
+        on_pushed("alice", ONLINE)
+        clock.advance(MINUTE)
+        assert on_pushed("alice", ONLINE) is None
+        change = on_pushed("alice", DND)
+        assert change is not None
+        assert heard == [heard[0], change]
+        assert (change.old, change.new.availability, change.new.since) == (
+            A.AVAILABLE,
+            A.BUSY,
+            NOW + MINUTE,
+        )
+        assert change.new == monitor.verdict("alice")
+
+    def test_the_key_kept_is_the_tracked_string(self, monitor: PresenceMonitor) -> None:
+        shared = "discord:1:2"
+        on_pushed = monitor.pushed(self.tracked(shared))
+        on_pushed("discord:1:" + str(2), ONLINE)  # an equal string built per event
+        [kept] = [k for k in monitor._records if k == shared]
+        assert kept is shared
+
+    def test_a_fuller_record_still_obeys_its_other_signals(
+        self, monitor: PresenceMonitor, clock: ManualClock
+    ) -> None:
+        on_pushed = monitor.pushed(self.tracked("alice"))
+        on_pushed("alice", ONLINE)
+        monitor.observe("alice", Override(A.BUSY, NOW + HOUR))
+        assert on_pushed("alice", IDLE) is None  # the override still wins
+        clock.advance(HOUR)
+        change = on_pushed("alice", IDLE)  # the override ran out: this event re-decides
+        assert change is not None
+        assert (change.old, change.new.availability) == (A.BUSY, A.IDLE)
+        assert monitor.expire() == []
+
+
+@pytest.mark.parametrize(
+    "signals",
+    [
+        [ONLINE, IDLE, IDLE, DND, OFFLINE, ONLINE],
+        [ONLINE, Activity(), IDLE, Override(A.BUSY), ONLINE, Override(None), OFFLINE],
+        [Native(ONLINE, ttl=300), IDLE, DND],
+        [Status("vacation"), ONLINE, Status(""), IDLE],
+    ],
+    ids=["pushed-only", "override", "polled", "status"],
+)
+def test_a_pushed_only_record_and_a_full_one_tell_the_same_changes(
+    signals: list[object], clock: ManualClock
+) -> None:
+    """Contacts with nothing but pushed presence are kept in a smaller record; every change
+    and verdict must be what the full record would give."""
+    small = PresenceMonitor(MemoryPresenceStore(), clock)
+    full = PresenceMonitor(MemoryPresenceStore(), clock)
+    full.observe("alice", Override(None))  # leaves a full record that holds nothing
+    for signal in signals:
+        clock.advance(MINUTE)
+        got = [
+            m.native("alice", signal) if isinstance(signal, str) else m.observe("alice", signal)  # type: ignore[arg-type]
+            for m in (small, full)
+        ]
+        assert got[0] == got[1]
+        assert small.verdict("alice") == full.verdict("alice")
+
+
 class TestMonitorExpiry:
     def expire_after(
         self, monitor: PresenceMonitor, clock: ManualClock, seconds: float
@@ -752,14 +836,53 @@ class TestWire:
         rec.since = NOW - 7
         back = PresenceRecord.from_wire(rec.to_wire())
         assert fields(back) == fields(rec)
-        assert PresenceRecord.from_wire(back.to_wire().encode()).to_wire() == rec.to_wire()
+        assert PresenceRecord.from_wire(back.to_wire()).to_wire() == rec.to_wire()
         for when in (NOW, NOW + HOUR + 1, NOW + 4 * HOUR, NOW + 2 * DAY, NOW + 30 * DAY):
             assert decide(back, when, POLICY) == decide(rec, when, POLICY)
 
-    def test_the_wire_is_compact_json(self) -> None:
-        wire = record(native=ONLINE).to_wire()
-        assert " " not in wire
-        assert len(wire) < 60
+    def test_the_wire_is_compact_and_versioned(self) -> None:
+        rec = record(native=ONLINE)
+        rec.since = rec.native_at  # the usual record: online since it was last seen
+        wire = rec.to_wire()
+        assert msgpack.unpackb(wire)[0] == WIRE_VERSION
+        assert len(wire) <= 24  # the JSON it replaces took 52 bytes
+
+    @pytest.mark.parametrize(
+        ("old", "rec"),
+        [
+            ('["online",1705312740.0,null,0.0,1705312740.0,null]', record(native=ONLINE)),
+            (
+                '["idle",1705312770.0,1705313670.0,1705312780.0,1705312793.0,'
+                '[1705316400.0,1705320000.0,true,["On vacation",":palm_tree:",1705399200.0],'
+                '["busy",1705323600.0,"deep work — ünïcode",1705312790.0],'
+                '[1320,360,[0,2,4],"Europe/Berlin"],1705312795.0]]',
+                record(**FULL),  # type: ignore[arg-type]
+            ),
+        ],
+        ids=["native", "everything"],
+    )
+    def test_records_already_in_redis_from_before_versioning_still_load(
+        self, old: str, rec: PresenceRecord
+    ) -> None:
+        """The unversioned JSON list of six that the previous release wrote, verbatim."""
+        rec.since = json.loads(old)[4]
+        for raw in (old, old.encode()):
+            assert fields(PresenceRecord.from_wire(raw)) == fields(rec)
+
+    def test_a_newer_record_with_fields_this_code_does_not_know_still_loads(self) -> None:
+        rec = record(**FULL)  # type: ignore[arg-type]
+        rec.since = NOW - 7
+        *known, extra = msgpack.unpackb(rec.to_wire())
+        newer = msgpack.packb(
+            [WIRE_VERSION + 1, *known[1:], [*extra, "a later signal"], {"later": 1}]
+        )
+        back = PresenceRecord.from_wire(newer)
+        assert fields(back) == fields(rec)
+        assert decide(back, NOW, POLICY) == decide(rec, NOW, POLICY)
+
+    def test_something_that_is_not_a_record_is_refused(self) -> None:
+        with pytest.raises(ValueError, match="not a presence record"):
+            PresenceRecord.from_wire(msgpack.packb([WIRE_VERSION, ONLINE]))
 
     async def test_another_process_reaches_the_same_verdict(self) -> None:
         clock = ManualClock(NOW)

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
+from urllib.parse import urlsplit
+
+import pytest
 
 from core.clock import ManualClock
 from core.presence.availability import Availability
@@ -30,8 +34,8 @@ async def until(done: Callable[[], bool], write: Callable[[], Awaitable[None]]) 
 
 
 async def first_heard(
-    feed: AsyncIterator[tuple[str, str]], write: Callable[[], Awaitable[None]]
-) -> tuple[str, str]:
+    feed: AsyncIterator[tuple[str, bytes]], write: Callable[[], Awaitable[None]]
+) -> tuple[str, bytes]:
     """The first item another process's feed delivers, writing until it does."""
     got = asyncio.ensure_future(anext(feed))
     await until(got.done, write)
@@ -41,9 +45,15 @@ async def first_heard(
 async def test_saved_records_load_back_and_missing_keys_are_absent(
     presence_store: PresenceStore,
 ) -> None:
-    await presence_store.save({"a": "1", "b": "2"})
-    assert await presence_store.load(["a", "b", "zz"]) == {"a": "1", "b": "2"}
+    await presence_store.save({"a": b"1", "b": b"\x00\r\n2"})
+    assert await presence_store.load(["a", "b", "zz"]) == {"a": b"1", "b": b"\x00\r\n2"}
     assert await presence_store.load([]) == {}
+
+
+async def test_a_large_read_comes_back_whole(presence_store: PresenceStore) -> None:
+    records = {f"slack:T1:U{i}": f"{i}".encode() for i in range(2_500)}
+    await presence_store.save(records)
+    assert await presence_store.load([*records, "slack:T1:nobody"]) == records
 
 
 async def test_another_process_hears_writes_but_not_its_own(
@@ -52,8 +62,8 @@ async def test_another_process_hears_writes_but_not_its_own(
     feed = second_store.feed()
     own = presence_store.feed()
     mine = asyncio.ensure_future(anext(own))
-    heard = await first_heard(feed, lambda: presence_store.save({"k": "v"}))
-    assert heard == ("k", "v")
+    heard = await first_heard(feed, lambda: presence_store.save({"k": b"v"}))
+    assert heard == ("k", b"v")
     assert not mine.done()
     mine.cancel()
     await feed.aclose()
@@ -116,3 +126,35 @@ async def test_an_unreachable_store_degrades_to_local_presence() -> None:
     await monitor.load(["slack:T1:U9"])
     assert monitor.availability("slack:T1:U1") is Availability.AVAILABLE
     await broken.close()
+
+
+async def test_a_batch_cut_off_with_its_connection_is_sent_again_with_the_next(
+    presence_store: PresenceStore,
+) -> None:
+    """Writes are pipelined across flushes; one whose replies never came is not lost."""
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
+    from core.presence.redis_store import RedisPresenceStore
+    from tests.conftest import REDIS
+    from tests.faults.proxy import Proxy
+
+    if not isinstance(presence_store, RedisPresenceStore):
+        pytest.skip("a Redis connection fault")
+    target = urlsplit(REDIS)
+    proxy = await Proxy(target.hostname or "127.0.0.1", target.port or 6379).start()
+    netloc = f"127.0.0.1:{proxy.port}"
+    cut_off = RedisPresenceStore(
+        target._replace(netloc=netloc).geturl(), namespace=presence_store.namespace
+    )
+    try:
+        await cut_off.save({"a": b"1"})
+        await proxy.cut()
+        with contextlib.suppress(RedisConnectionError):
+            await cut_off.save({"b": b"2"})
+        await proxy.restore()
+        await cut_off.save({"c": b"3"})
+        await cut_off.settle()
+        assert await presence_store.load(["a", "b", "c"]) == {"a": b"1", "b": b"2", "c": b"3"}
+    finally:
+        await cut_off.close()
+        await proxy.close()

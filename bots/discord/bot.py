@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Any
 from bots.discord.commands import add_commands
 from bots.discord.markup import decode, pieces
 from bots.discord.platform import CUSTOM_ID_RE, NAME, DiscordPlatform, render, view_for
+from core import keys
 from core.commands import Command, CommandError, CommunityCommand, Subscribe
-from core.directory import presence_key
 from core.ports import Actor, Message, Place
 from core.presence.signals import DND, IDLE, OFFLINE, ONLINE
 
@@ -82,6 +82,7 @@ class GroupcastBot(discord.Client):
         self.platform.querier = self.query_presences
         self.tree = app_commands.CommandTree(self)
         self._engine: Engine | None = None
+        self._on_presence: Callable[[str, str], object] | None = None
         self._primed: set[str] = set()
         self._tasks: set[asyncio.Task[Any]] = set()
         self._warned_content = False
@@ -96,6 +97,7 @@ class GroupcastBot(discord.Client):
 
     def attach(self, engine: Engine) -> None:
         self._engine = engine
+        self._on_presence = engine.monitor.pushed(engine.tracked.canonical)
 
     async def setup_hook(self) -> None:
         """Buttons work after a restart (dynamic items), and commands are registered."""
@@ -111,17 +113,15 @@ class GroupcastBot(discord.Client):
     # -- presence ---------------------------------------------------------------------
 
     async def on_raw_presence_update(self, payload: discord.RawPresenceUpdateEvent) -> None:
-        """The hot path: one set lookup for people in no community, one monitor call otherwise."""
-        if payload.guild_id is None or self._engine is None:
-            return
-        key = presence_key(NAME, str(payload.guild_id), str(payload.user_id))
-        if key not in self._engine.tracked:
+        """The hot path: a repeat of what the monitor already knows costs one dict lookup;
+        anything else is checked against who is tracked (see `PresenceMonitor.pushed`)."""
+        if payload.guild_id is None or self._on_presence is None:
             return
         cs = payload.client_status
-        # Discord sends one copy per shared guild; each copy updates its own tenant's key
-        # once, and the monitor's same-state fast path makes repeats no-ops.
-        self._engine.monitor.native(
-            key, native_state(cs.raw_status, (cs.desktop, cs.mobile, cs.web))
+        # Discord sends one copy per shared guild; each copy updates its own tenant's key.
+        self._on_presence(
+            keys.encode(NAME, str(payload.guild_id), str(payload.user_id)),
+            native_state(cs.raw_status, (cs.desktop, cs.mobile, cs.web)),
         )
 
     async def on_guild_available(self, guild: discord.Guild) -> None:
@@ -131,13 +131,13 @@ class GroupcastBot(discord.Client):
         """Fetch the current presence of community members not seen yet (op 8, by id, uncached)."""
         if self._engine is None:
             return
-        prefix = presence_key(NAME, str(guild_id), "")
+        tenant = str(guild_id)
         wanted = sorted(
-            k[len(prefix) :]
-            for k in self._engine.tracked
-            if k.startswith(prefix) and k not in self._primed
+            u
+            for u in self._engine.tracked.users(tenant)
+            if keys.encode(NAME, tenant, u) not in self._primed
         )
-        await self.query_presences(str(guild_id), wanted)
+        await self.query_presences(tenant, wanted)
 
     async def query_presences(self, tenant: str, user_ids: list[str]) -> int:
         """Ask the gateway for these members' presence (op 8 with presences, 100 ids a
@@ -146,12 +146,11 @@ class GroupcastBot(discord.Client):
         guild = self.get_guild(int(tenant)) if tenant.isdigit() else None
         if guild is None or self._engine is None:
             return 0
-        prefix = presence_key(NAME, tenant, "")
         asked = 0
         for i in range(0, len(user_ids), QUERY_BATCH):
             batch = [u for u in user_ids[i : i + QUERY_BATCH] if u.isdigit()]
-            keys = [prefix + u for u in batch]
-            self._primed.update(keys)
+            batch_keys = [keys.encode(NAME, tenant, u) for u in batch]
+            self._primed.update(batch_keys)
             if not batch:
                 continue
             try:
@@ -160,7 +159,7 @@ class GroupcastBot(discord.Client):
                 )
             except (TimeoutError, discord.ClientException) as exc:
                 log.warning("could not fetch presence for %d members: %s", len(batch), exc)
-                self._primed.difference_update(keys)
+                self._primed.difference_update(batch_keys)
                 break
             asked += len(batch)
             for m in members:
@@ -168,7 +167,7 @@ class GroupcastBot(discord.Client):
                     m.raw_status,
                     (m.client_status.desktop, m.client_status.mobile, m.client_status.web),
                 )
-                self._engine.monitor.native(prefix + str(m.id), state)
+                self._engine.monitor.native(keys.encode(NAME, tenant, str(m.id)), state)
         return asked
 
     # -- messages ---------------------------------------------------------------------

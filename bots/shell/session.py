@@ -9,9 +9,8 @@ from collections.abc import Callable
 
 from bots.shell.home import home_text
 from bots.shell.platform import TENANT, Outbound, ShellPlatform
-from core import views
+from core import keys, views
 from core.clock import ManualClock
-from core.directory import presence_key
 from core.engine import Engine
 from core.ports import Actor, Message, Place
 from core.presence.signals import (
@@ -108,10 +107,10 @@ class ShellSession:
                     )
             await Tenant.filter(id=tenant_id).update(name="groupcast shell")
         for uid in await column_strs(Contact.filter(tenant_id=tenant_id), "user_id"):
-            key = presence_key("shell", TENANT, str(uid))
+            key = keys.encode("shell", TENANT, str(uid))
             self.engine.tracked.add(key)
             self.engine.monitor.native(key, OFFLINE if uid == "erin" else ONLINE)
-        carol = presence_key("shell", TENANT, "carol")
+        carol = keys.encode("shell", TENANT, "carol")
         self.engine.observe(carol, DoNotDisturb(None, self.clock.now() + 2 * 3600))
         self.engine.monitor.expire()
         self.engine.take_changes()  # seeding is not news to subscribers
@@ -226,7 +225,7 @@ class ShellSession:
         await self.engine.drain()
         tenant_id = await self.engine.directory.tenant_id("shell", TENANT)
         for uid in await column_strs(Contact.filter(tenant_id=tenant_id), "user_id"):
-            key = presence_key("shell", TENANT, str(uid))
+            key = keys.encode("shell", TENANT, str(uid))
             for signal in (Override(None), ClearHours(), DoNotDisturb(None, None), Status("")):
                 self.engine.monitor.observe(key, signal)
             self.engine.tracked.discard(key)
@@ -258,7 +257,7 @@ class ShellSession:
         for uid in await column_strs(
             Contact.filter(tenant_id=tenant_id).order_by("user_id"), "user_id"
         ):
-            verdict = self.engine.monitor.verdict(presence_key("shell", TENANT, str(uid)))
+            verdict = self.engine.monitor.verdict(keys.encode("shell", TENANT, str(uid)))
             me = " (you)" if uid == self.user else ""
             self.say(f"  {uid}{me}: {detail(verdict, 'UTC', now)}")
 

@@ -133,8 +133,8 @@ class SlackBot:
 
     def observe(self, team: str, user_id: str, signal: Signal) -> None:
         """A presence signal, only for people some community tracks (memory stays small)."""
-        key = self.engine.notifier.key(team, user_id)
-        if key in self.engine.tracked:
+        key = self.engine.tracked.canonical(self.engine.notifier.key(team, user_id))
+        if key is not None:
             self.engine.observe(key, signal)
 
     async def reply(

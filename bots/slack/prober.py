@@ -14,8 +14,8 @@ from collections.abc import Awaitable, Callable, Iterable
 
 from bots.slack.platform import SlackPlatform
 from bots.slack.workspaces import team_scope
+from core import keys
 from core.clock import Clock
-from core.directory import presence_key
 from core.ports import DeliveryFailed
 from core.presence.signals import IDLE, ONLINE, DoNotDisturb, Native, Signal
 from core.ratelimit import Bucket
@@ -65,9 +65,9 @@ class Prober:
         """Tracked Slack members per workspace, never-probed first, then oldest probe first."""
         by_tenant: dict[str, list[tuple[float, str]]] = {}
         for key in self.tracked():
-            platform, tenant, user = key.split(":", 2)
-            if platform == self.platform.name:
-                by_tenant.setdefault(tenant, []).append((self._probed.get(key, 0.0), user))
+            who = keys.ContactKey.decode(key)
+            if who.platform == self.platform.name:
+                by_tenant.setdefault(who.tenant, []).append((self._probed.get(key, 0.0), who.user))
         live = set(self.tracked())
         for key in [k for k in self._probed if k not in live]:
             del self._probed[key]  # forget people who left every community
@@ -137,7 +137,7 @@ class Prober:
                 self.observe(self._key(tenant, str(uid)), dnd_signal(info))
 
     def _key(self, tenant: str, user_id: str) -> str:
-        return presence_key(self.platform.name, tenant, user_id)
+        return keys.encode(self.platform.name, tenant, user_id)
 
 
 def dnd_signal(info: dict[str, object]) -> DoNotDisturb:

@@ -6,8 +6,19 @@ import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+import msgpack
+
 from core.presence.availability import Availability, Verdict
-from core.presence.signals import DND, IDLE, OFFLINE, ONLINE, Override, Status, WorkingHours
+from core.presence.signals import (
+    DND,
+    IDLE,
+    NATIVE_STATES,
+    OFFLINE,
+    ONLINE,
+    Override,
+    Status,
+    WorkingHours,
+)
 from core.texts import reasons
 from core.timewords import zone
 
@@ -66,21 +77,150 @@ class Extras:
         )
 
 
-class PresenceRecord:
-    """One contact's signals plus the cached verdict; slotted because there may be millions."""
+PUSHED_AVAILABILITY: dict[str | None, Availability] = {
+    ONLINE: A.AVAILABLE,
+    IDLE: A.IDLE,
+    DND: A.BUSY,
+    OFFLINE: A.OFFLINE,
+}
+"""What native presence alone means (one availability per state, none shared): `decide`'s
+answer for a record that holds nothing else."""
 
-    # Seven slots: every one more costs 8 B a contact, a million times over; expiring
-    # (polled) presence keeps its deadline in `extras`, which pushed presence never needs.
-    __slots__ = ("active_at", "avail", "extras", "native", "native_at", "since", "valid_until")
+CANONICAL: dict[str, str] = {state: state for state in NATIVE_STATES}
+"""One shared string per native state: a freshly decoded "online" would otherwise stay alive
+in every record (~55 B each at a million contacts), and comparing against a shared string
+keeps the same-state check in cache."""
+
+WIRE_VERSION = 2
+"""msgpack array [version, native, native_at, until, active_at, since, extra?]: `until` None
+is pushed presence, `active_at` 0 is never active, `since` None is `native_at`, and `extra`
+is left off when there is none, so the usual record is about 20 bytes. Fields are only ever
+appended: a reader takes the ones it knows and ignores the rest, so a record a newer
+process wrote still loads here. Version 1 is the unversioned JSON list of six."""
+
+_packb = msgpack.Packer(use_bin_type=True, autoreset=True).pack
+
+
+class PushedRecord:
+    """A contact whose only signal is pushed native presence: the common case, at millions.
+
+    Two slots (the state and when it was seen); everything a fuller record stores is
+    implied: availability follows the state, it has held since the state was seen, and it
+    holds until the next event. Any other signal turns it into a `PresenceRecord`.
+    """
+
+    __slots__ = ("native", "native_at")
+
+    # What the two slots imply (a PresenceRecord stores these in slots of its own).
+    extras: Extras | None = None
+    active_at = 0.0
+    valid_until = INF
+    native_until = INF
+
+    def __init__(self, native: str | None = None, native_at: float = 0.0) -> None:
+        self.native = native
+        self.native_at = native_at
+
+    @property
+    def avail(self) -> Availability:
+        return PUSHED_AVAILABILITY.get(self.native, A.UNKNOWN)
+
+    @property
+    def since(self) -> float:
+        return self.native_at
+
+    def to_wire(self) -> bytes:
+        """One compact msgpack record for a shared store; the cached verdict is derived."""
+        e = self.extras
+        until = self.native_until
+        since = self.since
+        fields: list[object] = [
+            WIRE_VERSION,
+            self.native,
+            self.native_at,
+            None if until == INF else until,
+            self.active_at or 0,  # an int 0 is one byte, a float 0.0 nine
+            None if since == self.native_at else since,
+        ]
+        if e is not None and not e.empty():
+            st, ov, h = e.status, e.override, e.hours
+            fields.append(
+                [
+                    e.dnd_start,
+                    e.dnd_end,
+                    e.huddle,
+                    [st.text, st.emoji, st.until] if st else None,
+                    [ov.availability and ov.availability.value, ov.until, ov.note, e.override_at]
+                    if ov
+                    else None,
+                    [h.start_minute, h.end_minute, sorted(h.days), h.tz] if h else None,
+                    e.seen_at,
+                ]
+            )
+        return _packb(fields)
+
+    @staticmethod
+    def from_wire(raw: bytes | str) -> PushedRecord:
+        """Any version this code or an older one wrote, and newer ones' known fields."""
+        if isinstance(raw, str):
+            raw = raw.encode()
+        # Version 1 was JSON, [native, native_at, until, active_at, since, extra]: tag it.
+        fields = [1, *json.loads(raw)] if raw[:1] == b"[" else msgpack.unpackb(raw)
+        if not isinstance(fields, list) or len(fields) < 6:
+            raise ValueError(f"not a presence record: {raw[:40]!r}")
+        native, native_at, until, active_at, since = fields[1:6]
+        extra = fields[6] if len(fields) > 6 else None
+        active_at = float(active_at)
+        if since is None:
+            since = native_at
+        if native is not None:
+            native = CANONICAL.get(native, native)
+        if until is None and not active_at and extra is None and since == native_at:
+            return PushedRecord(native, native_at)
+        rec = PresenceRecord()
+        rec.native, rec.native_at, rec.active_at, rec.since = native, native_at, active_at, since
+        rec.native_until = INF if until is None else until
+        if extra is not None:
+            e = rec.ensure_extras()
+            e.dnd_start, e.dnd_end, e.huddle, st, ov, h, e.seen_at = extra[:7]
+            e.status = Status(st[0], st[1], st[2]) if st else None
+            if ov:
+                e.override = Override(A(ov[0]) if ov[0] else None, ov[1], ov[2])
+                e.override_at = ov[3]
+            e.hours = WorkingHours(h[0], h[1], frozenset(h[2]), h[3]) if h else None
+        return rec
+
+
+class PresenceRecord(PushedRecord):
+    """A contact with more than pushed presence: activity, polled presence that expires,
+    the rarer signals (in `extras`), or a verdict that moved on its own; slotted because
+    there may be many."""
+
+    __slots__ = ("active_at", "avail", "extras", "since", "valid_until")
+    active_at: float
+    avail: Availability
+    extras: Extras | None
+    since: float
+    valid_until: float
 
     def __init__(self) -> None:
-        self.native: str | None = None
-        self.native_at = 0.0
+        super().__init__()
         self.active_at = 0.0
-        self.extras: Extras | None = None
+        self.extras = None
         self.avail = A.UNKNOWN
         self.since = 0.0
         self.valid_until = 0.0  # 0: the cached verdict must be computed
+
+    @classmethod
+    def of(cls, rec: PushedRecord | None) -> PresenceRecord:
+        """A full record holding what `rec` implies (a new one for None)."""
+        if isinstance(rec, PresenceRecord):
+            return rec
+        full = cls()
+        if rec is not None:
+            full.native, full.native_at = rec.native, rec.native_at
+            full.since, full.avail, full.valid_until = rec.native_at, rec.avail, INF
+        return full
 
     @property
     def native_until(self) -> float:
@@ -101,43 +241,6 @@ class PresenceRecord:
         if self.extras is None:
             self.extras = Extras()
         return self.extras
-
-    def to_wire(self) -> str:
-        """Compact JSON for a shared store; the cached verdict is derived, so not sent."""
-        e = self.extras
-        extra = None
-        if e is not None and not e.empty():
-            st, ov, h = e.status, e.override, e.hours
-            extra = [
-                e.dnd_start,
-                e.dnd_end,
-                e.huddle,
-                [st.text, st.emoji, st.until] if st else None,
-                [ov.availability, ov.until, ov.note, e.override_at] if ov else None,
-                [h.start_minute, h.end_minute, sorted(h.days), h.tz] if h else None,
-                e.seen_at,
-            ]
-        until = None if self.native_until == INF else self.native_until
-        return json.dumps(
-            [self.native, self.native_at, until, self.active_at, self.since, extra],
-            separators=(",", ":"),
-        )
-
-    @classmethod
-    def from_wire(cls, raw: str | bytes) -> PresenceRecord:
-        native, native_at, until, active_at, since, extra = json.loads(raw)
-        rec = cls()
-        rec.native, rec.native_at, rec.active_at, rec.since = native, native_at, active_at, since
-        rec.native_until = INF if until is None else until
-        if extra is not None:
-            e = rec.ensure_extras()
-            e.dnd_start, e.dnd_end, e.huddle, st, ov, h, e.seen_at = extra
-            e.status = Status(st[0], st[1], st[2]) if st else None
-            if ov:
-                e.override = Override(A(ov[0]) if ov[0] else None, ov[1], ov[2])
-                e.override_at = ov[3]
-            e.hours = WorkingHours(h[0], h[1], frozenset(h[2]), h[3]) if h else None
-        return rec
 
 
 def hours_window(h: WorkingHours, now: float) -> tuple[bool, float]:
@@ -163,7 +266,7 @@ def _matches(text: str, words: tuple[str, ...]) -> bool:
     return any(w in low for w in words)
 
 
-def decide(rec: PresenceRecord, now: float, policy: Policy) -> tuple[Verdict, float]:
+def decide(rec: PushedRecord, now: float, policy: Policy) -> tuple[Verdict, float]:
     """Apply the design's precedence; return the verdict and until when it holds for sure.
 
     manual override > do-not-disturb or huddle > away status > outside working hours >

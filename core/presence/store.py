@@ -9,7 +9,7 @@ from typing import Protocol
 
 
 class PresenceStore(Protocol):
-    """Shared presence records (as wire strings) plus a feed of other processes' writes.
+    """Shared presence records (as wire bytes) plus a feed of other processes' writes.
 
     The monitor keeps its working set in process; the store is how several processes
     agree on it, and `claim` is how exactly one of them acts on a time-driven change.
@@ -17,11 +17,18 @@ class PresenceStore(Protocol):
 
     origin: str
 
-    async def save(self, records: Mapping[str, str]) -> None: ...
+    async def save(self, records: Mapping[str, bytes]) -> None:
+        """Hand a batch over; the store may confirm it later (see `settle`), and sends it
+        again itself if that fails. Raises when the store is unreachable now."""
+        ...
 
-    async def load(self, keys: Iterable[str]) -> dict[str, str]: ...
+    async def settle(self) -> None:
+        """Return once every batch saved so far is applied."""
+        ...
 
-    def feed(self) -> AsyncIterator[tuple[str, str]]: ...
+    async def load(self, keys: Iterable[str]) -> dict[str, bytes]: ...
+
+    def feed(self) -> AsyncIterator[tuple[str, bytes]]: ...
 
     async def claim(self, token: str, ttl: float) -> bool: ...
 
@@ -32,9 +39,9 @@ class MemoryHub:
     """The shared side of in-process stores: several stores on one hub act like processes."""
 
     def __init__(self) -> None:
-        self.records: dict[str, str] = {}
+        self.records: dict[str, bytes] = {}
         self.claims: dict[str, float] = {}
-        self.queues: dict[str, asyncio.Queue[tuple[str, str]]] = {}
+        self.queues: dict[str, asyncio.Queue[tuple[str, bytes]]] = {}
 
 
 class MemoryPresenceStore:
@@ -43,21 +50,24 @@ class MemoryPresenceStore:
     def __init__(self, hub: MemoryHub | None = None) -> None:
         self.hub = hub or MemoryHub()
         self.origin = uuid.uuid4().hex
-        self._queue: asyncio.Queue[tuple[str, str]] = asyncio.Queue()
+        self._queue: asyncio.Queue[tuple[str, bytes]] = asyncio.Queue()
         self.hub.queues[self.origin] = self._queue
 
-    async def save(self, records: Mapping[str, str]) -> None:
+    async def save(self, records: Mapping[str, bytes]) -> None:
         self.hub.records.update(records)
         for origin, queue in self.hub.queues.items():
             if origin != self.origin:
                 for item in records.items():
                     queue.put_nowait(item)
 
-    async def load(self, keys: Iterable[str]) -> dict[str, str]:
+    async def settle(self) -> None:
+        """Saves apply at once in process."""
+
+    async def load(self, keys: Iterable[str]) -> dict[str, bytes]:
         got = self.hub.records
         return {k: got[k] for k in keys if k in got}
 
-    async def feed(self) -> AsyncIterator[tuple[str, str]]:
+    async def feed(self) -> AsyncIterator[tuple[str, bytes]]:
         while True:
             yield await self._queue.get()
 
