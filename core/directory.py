@@ -18,11 +18,6 @@ from core.store.queries import column_strs
 from core.strategies import Column, StrategyRules, strategy_for
 
 
-def presence_key(platform: str, tenant: str, user_id: str) -> str:
-    """The monitor's key for a contact (the codec lives in `core.keys`)."""
-    return keys.encode(platform, tenant, user_id)
-
-
 @dataclass(frozen=True, slots=True)
 class Who:
     """A resolved actor: database ids plus the presence key."""
@@ -71,7 +66,7 @@ class Directory:
                 await contact.save(update_fields=["display_name", "tz"])
             cid = contact.id
             self._contacts[(tid, actor.user_id)] = cid
-        return Who(tid, cid, presence_key(actor.platform, actor.tenant, actor.user_id), actor)
+        return Who(tid, cid, keys.encode(actor.platform, actor.tenant, actor.user_id), actor)
 
     async def contact(self, tenant_id: int, user_id: str) -> Contact | None:
         return await Contact.get_or_none(tenant_id=tenant_id, user_id=user_id)
@@ -149,7 +144,7 @@ class Directory:
         )
         _, rows = await conn.execute_query(sql, [community.tenant_id, community.id])
         shuffle = (rng or random.Random()) if rules.drawn else None
-        return Roster(rows, f"{platform}:{tenant}:", shuffle)
+        return Roster(rows, keys.tenant_prefix(platform, tenant), shuffle)
 
 
 class Roster(Sequence[Member]):

@@ -14,7 +14,8 @@ from typing import Any, overload
 from tortoise import connections
 from tortoise.backends.base.client import BaseDBAsyncClient
 
-from core.directory import ROW, member_of, order_by, presence_key, ring_phases
+from core import keys
+from core.directory import ROW, member_of, order_by, ring_phases
 from core.domain import Mode
 from core.grouping import Member, Resolution
 from core.store.models import OPEN_DELIVERY, Community
@@ -282,7 +283,7 @@ def roster_walk(
     """The walk a request makes: paged for `one`/`some`, the whole roster for the rest."""
     return RosterWalk(
         community,
-        presence_key(platform, tenant, ""),
+        keys.tenant_prefix(platform, tenant),
         rng=rng,
         whole=mode not in (Mode.ONE, Mode.SOME),
     )

@@ -15,10 +15,10 @@ import pytest
 
 from bots.discord.bot import GroupcastBot
 from bots.discord.main import run_discord
+from core import keys
 from core.clock import ManualClock
 from core.commands import COMMANDS
 from core.config import Settings
-from core.directory import presence_key
 from core.engine import Engine
 from core.ports import Actor
 from core.presence.signals import DND, IDLE, OFFLINE, ONLINE
@@ -114,7 +114,7 @@ class Harness:
 
 
 def key(user_id: int) -> str:
-    return presence_key("discord", str(GUILD), str(user_id))
+    return keys.encode("discord", str(GUILD), str(user_id))
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from bots.shell.testing import Workspace
-from core.directory import presence_key
+from core import keys
 from core.presence.availability import Availability
 from core.presence.monitor import PresenceMonitor
 from core.presence.redis_store import RedisPresenceStore
@@ -67,12 +67,12 @@ async def test_redis_cut_requests_resolve_one_warning_then_rejoin(
         assert len(warnings) == 1
 
         await proxy.restore()
-        ws.engine.monitor.native(presence_key("shell", "local", "erin"), ONLINE)
+        ws.engine.monitor.native(keys.encode("shell", "local", "erin"), ONLINE)
         await ws.engine.tick()  # the write-behind flush succeeds again
         assert any("reachable again" in r.getMessage() for r in caplog.records)
         # Rejoined: another process's write arrives through the feed again.
         writer = PresenceMonitor(presence_store, ws.clock)
-        zed = presence_key("shell", "local", "zed")
+        zed = keys.encode("shell", "local", "zed")
         writer.native(zed, ONLINE)
         start = time.monotonic()
         while ws.engine.monitor.availability(zed) is not Availability.AVAILABLE:

@@ -7,8 +7,8 @@ import contextlib
 import time
 
 from bots.shell.testing import Workspace
+from core import keys
 from core.clock import ManualClock
-from core.directory import presence_key
 from core.doctor import check
 from core.presence.availability import Availability
 from core.presence.monitor import PresenceMonitor
@@ -16,7 +16,7 @@ from core.presence.signals import OFFLINE, ONLINE, Activity
 from core.presence.store import PresenceStore
 from core.store.models import Delivery, DeliveryState
 
-BOB = presence_key("shell", "local", "bob")
+BOB = keys.encode("shell", "local", "bob")
 
 
 async def until(check: object, within: float) -> float:
@@ -32,7 +32,7 @@ async def until(check: object, within: float) -> float:
 async def listening(one: PresenceMonitor, two: PresenceMonitor) -> None:
     """Write a probe until the follower hears it: Redis pub/sub drops what is published
     before the subscription is in place, and nothing else says when that is."""
-    probe = presence_key("shell", "local", "probe")
+    probe = keys.encode("shell", "local", "probe")
     one.native(probe, ONLINE)
     start = time.monotonic()
     while two.availability(probe) is not Availability.AVAILABLE:

@@ -19,7 +19,7 @@ from typing import Any
 
 from bots.discord.platform import Pacer as DiscordPacer
 from bots.slack.pacing import PacedRetry
-from core.directory import presence_key
+from core import keys
 from core.store.models import Community, Contact, Delivery, DeliveryState, Membership, Role
 from tests.slack_fixtures import ALICE, BOB, CAROL, TEAM, VirtualTime, World, world
 from tests.standins.discord_api import Call as DiscordCall
@@ -132,7 +132,7 @@ async def slack_crowd(w: World, handle: str, members: int) -> list[str]:
         [Membership(community_id=community.id, contact_id=c, role=Role.MEMBER) for c in contacts]
     )
     for uid in ids:
-        w.engine.monitor.native(presence_key("slack", TEAM, uid), ONLINE)
+        w.engine.monitor.native(keys.encode("slack", TEAM, uid), ONLINE)
     return ids
 
 
@@ -277,7 +277,7 @@ async def discord_crowd(h: Harness, members: int) -> list[int]:
         + [Membership(community_id=community.id, contact_id=c, role=Role.MEMBER) for c in contacts]
     )
     for uid in ids:
-        h.engine.monitor.native(presence_key("discord", str(GUILD), str(uid)), ONLINE)
+        h.engine.monitor.native(keys.encode("discord", str(GUILD), str(uid)), ONLINE)
     return ids
 
 

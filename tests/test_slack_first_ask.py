@@ -4,7 +4,7 @@ before any per-person Web API call."""
 
 from __future__ import annotations
 
-from core.directory import presence_key
+from core import keys
 from core.presence.availability import Availability
 from core.presence.signals import Override
 from core.store.models import Contact, LiveView
@@ -160,7 +160,7 @@ async def test_a_profile_change_reaches_the_table_and_the_directory(world: World
         ("Bobby", "Asia/Tokyo")
     ]
     assert world.bot.people.known(TEAM, BOB) is not None
-    assert world.engine.monitor.availability(presence_key("slack", TEAM, BOB)) is (
+    assert world.engine.monitor.availability(keys.encode("slack", TEAM, BOB)) is (
         Availability.AVAILABLE
     )
 
@@ -188,7 +188,7 @@ async def test_a_burst_of_changes_edits_each_pin_once_and_never_in_the_sweeper(
     world.engine.notifier.live_views.sleep = world.vt.sleep
     await world.command(ALICE, "/community", "pin reviewers")
     for person in (BOB, CAROL, DAVE):  # three changes land between two sweeps
-        world.engine.observe(presence_key("slack", TEAM, person), Override(Availability.BUSY))
+        world.engine.observe(keys.encode("slack", TEAM, person), Override(Availability.BUSY))
     await world.engine.tick()  # the sweeper pumps the changes and returns
     assert world.slack.calls_to("chat.update") == []
     await world.bot.settle()  # the refresher, in the background, edits once for the burst

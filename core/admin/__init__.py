@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from core import escalation, insights, views
+from core import escalation, insights, keys, views
 from core.admin.access import members_only
 from core.admin.members import Members
 from core.admin.settings import CommunitySettings
@@ -27,7 +27,7 @@ from core.commands import (
     Subscribe,
     Unsubscribe,
 )
-from core.directory import Who, presence_key
+from core.directory import Who
 from core.ports import Message, Part, Place
 from core.presence.availability import Availability
 from core.store.models import Community, Membership, Role, Subscription
@@ -108,9 +108,9 @@ class CommunityAdmin:
         lines = ["Communities:"]
         for c in communities:
             people = members.get(c.id, [])
-            keys = [presence_key(who.actor.platform, who.actor.tenant, uid) for _, uid in people]
-            await self.monitor.load(keys)
-            free = sum(1 for k in keys if self.monitor.availability(k) is Availability.AVAILABLE)
+            wanted = [keys.encode(who.actor.platform, who.actor.tenant, uid) for _, uid in people]
+            await self.monitor.load(wanted)
+            free = sum(1 for k in wanted if self.monitor.availability(k) is Availability.AVAILABLE)
             mine = any(cid == who.contact_id for cid, _ in people)
             lines.append(texts.list_line(c.handle, c.title, free, len(people), mine))
         return Message.of("\n".join(lines))

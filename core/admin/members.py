@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from tortoise.transactions import in_transaction
 
-from core import richtext
+from core import keys, richtext
 from core.admin.access import members_only, owners_only
 from core.commands import (
     AddMembers,
@@ -15,7 +15,7 @@ from core.commands import (
     Subscribe,
     UserRef,
 )
-from core.directory import Directory, Who, presence_key
+from core.directory import Directory, Who
 from core.freshness import PresenceCheck
 from core.ports import Mention, Message, Platform
 from core.presence.monitor import PresenceMonitor
@@ -111,7 +111,7 @@ class Members:
             for x in added:
                 await Membership.create(community_id=c.id, contact_id=x.id)
         for x in added:
-            self.tracking.add(presence_key(who.actor.platform, who.actor.tenant, x.user_id))
+            self.tracking.add(keys.encode(who.actor.platform, who.actor.tenant, x.user_id))
         self._check_presence(who, [x.user_id for x in added])
         already = [x for x in contacts if x.id in existing]
         return texts.added(c.handle, _mentions(added), _mentions(already))
@@ -191,14 +191,14 @@ class Members:
         still = set(await column_ints(Membership.filter(contact_id__in=contact_ids), "contact_id"))
         gone = [cid for cid in contact_ids if cid not in still]
         for uid in await column_strs(Contact.filter(id__in=gone), "user_id"):
-            self.tracking.discard(presence_key(who.actor.platform, who.actor.tenant, uid))
+            self.tracking.discard(keys.encode(who.actor.platform, who.actor.tenant, uid))
 
     def _check_presence(self, who: Who, user_ids: list[str]) -> None:
         """New members are asked about behind the reply, so an ask a moment later finds them."""
         if user_ids and who.actor.platform == self.platform.name:
-            keys = [presence_key(who.actor.platform, who.actor.tenant, u) for u in user_ids]
+            wanted = [keys.encode(who.actor.platform, who.actor.tenant, u) for u in user_ids]
             check = PresenceCheck(self.platform, self.monitor)
-            self.tasks.spawn(check.joined(who.actor.tenant, keys))
+            self.tasks.spawn(check.joined(who.actor.tenant, wanted))
 
     @staticmethod
     async def _last_owner(c: Community, contact_id: int) -> bool:
