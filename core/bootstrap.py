@@ -24,6 +24,7 @@ from core.presence.monitor import PresenceMonitor
 from core.presence.record import Policy
 from core.presence.store import MemoryPresenceStore, PresenceStore
 from core.resolver import Resolver
+from core.retention import Retention
 from core.store.db import close_db, open_db
 from core.subscriptions import Notifier
 from core.tasks import Tasks
@@ -99,6 +100,15 @@ def build_engine(
         notifier=Notifier(platform, monitor, clock, live_views, ownership),
         admin=CommunityAdmin(platform, reads, tracking, live_views, tasks),
         ownership=ownership,
+        retention=Retention(
+            platform.name,
+            clock,
+            settings.data_retention_days,
+            directory=directory,
+            tracking=tracking,
+            monitor=monitor,
+            ownership=ownership,
+        ),
     )
 
 

@@ -35,6 +35,16 @@ class Tracking:
     def discard(self, key: str) -> None:
         self._keys.discard(key)
 
+    def tenants(self) -> set[str]:
+        """The tenants someone is tracked in."""
+        return {k.split(":", 2)[1] for k in self._keys}
+
+    def drop_tenants(self, tenants: Iterable[str]) -> None:
+        """Stop tracking everyone in these tenants (their data was purged)."""
+        prefixes = tuple(presence_key(self.platform, t, "") for t in tenants)
+        if prefixes:
+            self._keys = {k for k in self._keys if not k.startswith(prefixes)}
+
     def __contains__(self, key: object) -> bool:
         return key in self._keys
 

@@ -46,6 +46,15 @@ async def test_saved_records_load_back_and_missing_keys_are_absent(
     assert await presence_store.load([]) == {}
 
 
+async def test_forgotten_records_are_gone_for_every_process(
+    presence_store: PresenceStore, second_store: PresenceStore
+) -> None:
+    await presence_store.save({"a": "1", "b": "2", "c": "3"})
+    await presence_store.forget(["a", "c", "never-saved"])
+    assert await second_store.load(["a", "b", "c"]) == {"b": "2"}
+    await presence_store.forget([])
+
+
 async def test_another_process_hears_writes_but_not_its_own(
     presence_store: PresenceStore, second_store: PresenceStore
 ) -> None:

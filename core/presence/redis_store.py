@@ -11,6 +11,7 @@ from redis.asyncio import Redis
 HASH = "groupcast:presence"
 CHANNEL = "groupcast:presence:feed"
 CLAIMS = "groupcast:claim:"
+FORGET_BATCH = 1000  # fields an HDEL removes at once
 
 
 class RedisPresenceStore:
@@ -60,6 +61,11 @@ class RedisPresenceStore:
     async def claim(self, token: str, ttl: float) -> bool:
         ok = await self._redis.set(self._claims + token, self.origin, nx=True, px=int(ttl * 1000))
         return bool(ok)
+
+    async def forget(self, keys: Iterable[str]) -> None:
+        wanted = list(keys)
+        for i in range(0, len(wanted), FORGET_BATCH):
+            await self._redis.hdel(self._hash, *wanted[i : i + FORGET_BATCH])
 
     async def close(self) -> None:
         await self._redis.aclose()
