@@ -493,3 +493,23 @@ async def test_a_community_made_a_second_ago_reaches_the_online_member(
     await h.until(lambda: h.dms(FRANK), "the DM to frank")
     assert h.dms(GUS) == []
     assert h.engine.monitor.availability(key(GUS)).value == "offline"
+
+
+def gateway_requests(h: Harness) -> int:
+    """Op 8 (REQUEST_GUILD_MEMBERS) sent so far: Discord allows about 120 sends a minute."""
+    return sum(1 for p in h.fake.gateway_received if p.get("op") == 8)
+
+
+async def test_an_ask_spends_no_gateway_request_on_members_whose_presence_was_pushed(
+    harness: Harness,
+) -> None:
+    h = harness
+    for uid in (BOB, DAVE):
+        await h.presence(uid, "online")
+    before = gateway_requests(h)
+    reply = await h.command(
+        "ask-available", {"community": "frontend", "message": "quick one", "mode": "one"}
+    )
+    assert reply.startswith(f"@frontend: Asked <@{BOB}>"), reply
+    await h.until(lambda: h.dms(BOB), "the DM to bob")
+    assert gateway_requests(h) == before, "pushed presence is current: nothing to confirm"
