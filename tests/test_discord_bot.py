@@ -21,6 +21,7 @@ from core.directory import presence_key
 from core.engine import Engine
 from core.ports import Actor
 from core.presence.signals import DND, IDLE, OFFLINE, ONLINE
+from core.store.models import Community, Tenant
 from tests.standins.discord_api import Call, DiscordStandin
 
 with warnings.catch_warnings():
@@ -513,3 +514,23 @@ async def test_an_ask_spends_no_gateway_request_on_members_whose_presence_was_pu
     assert reply.startswith(f"@frontend: Asked <@{BOB}>"), reply
     await h.until(lambda: h.dms(BOB), "the DM to bob")
     assert gateway_requests(h) == before, "pushed presence is current: nothing to confirm"
+
+
+async def test_a_guild_that_removes_the_bot_is_kept_for_the_retention_window(
+    harness: Harness,
+) -> None:
+    """GUILD_DELETE without `unavailable` (the bot was kicked) marks the tenant as gone; its
+    communities stay until DATA_RETENTION_DAYS have passed (core.retention)."""
+    h = harness
+
+    async def left_at() -> object:
+        return (await Tenant.get(platform="discord", external_id=str(GUILD))).uninstalled_at
+
+    assert await left_at() is None
+    await h.fake.dispatch("GUILD_DELETE", {"id": str(GUILD)})
+    await h.bot.wait_for("guild_remove", timeout=TIMEOUT)
+    deadline = asyncio.get_running_loop().time() + TIMEOUT
+    while await left_at() is None:  # the listener's write lands in a moment (a deadline loop)
+        assert asyncio.get_running_loop().time() < deadline, "the removal was not recorded"
+        await asyncio.sleep(0.01)
+    assert await Community.filter(tenant__external_id=str(GUILD)).exists(), "kept, for now"

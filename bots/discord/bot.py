@@ -131,6 +131,16 @@ class GroupcastBot(discord.Client):
             key, native_state(cs.raw_status, (cs.desktop, cs.mobile, cs.web))
         )
 
+    async def on_guild_remove(self, guild: discord.Guild) -> None:
+        """The bot was removed from the guild: its data is kept for DATA_RETENTION_DAYS."""
+        if self._engine is not None:
+            await self._engine.retention.left(str(guild.id))
+
+    async def on_guild_join(self, guild: discord.Guild) -> None:
+        """Invited (again): whatever the guild left behind within the window is kept."""
+        if self._engine is not None:
+            await self._engine.retention.returned(str(guild.id))
+
     async def on_guild_available(self, guild: discord.Guild) -> None:
         self.priming.arrived(str(guild.id), guild.shard_id)  # op 8, paced per shard
 
