@@ -49,6 +49,9 @@ class DiscardStore:
         """Every claim succeeds: there is nobody to race."""
         return True
 
+    async def forget(self, keys: Iterable[str]) -> None:
+        """Nothing is kept, so nothing to forget."""
+
     async def close(self) -> None:
         """Nothing to release."""
 

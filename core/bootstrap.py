@@ -26,6 +26,7 @@ from core.presence.monitor import PresenceMonitor
 from core.presence.record import Policy
 from core.presence.store import MemoryPresenceStore, PresenceStore
 from core.resolver import Resolver
+from core.retention import Retention
 from core.store.db import close_db, open_db
 from core.subscriptions import Notifier
 from core.tasks import Tasks
@@ -102,6 +103,15 @@ def build_engine(
         notifier=Notifier(platform, monitor, clock, live_views, ownership),
         admin=CommunityAdmin(reads, members, CommunitySettings(members, live_views)),
         ownership=ownership,
+        retention=Retention(
+            platform.name,
+            clock,
+            settings.data_retention_days,
+            directory=directory,
+            tracking=tracking,
+            monitor=monitor,
+            ownership=ownership,
+        ),
     )
 
 

@@ -43,6 +43,7 @@ class Settings(BaseSettings):
     slack_presence_calls_per_minute: float = Field(default=50.0, gt=0)  # users.getPresence budget
     slack_probe_every: float = Field(default=5.0, gt=0)  # seconds between prober steps
     port: int = Field(default=3000, ge=1, le=65535)
+    data_retention_days: int = Field(default=30, ge=0)  # a removed tenant's data, then purged
     ask_timeout_seconds: float = Field(default=300, gt=0)
     max_attempts: int = Field(default=5, ge=1, le=100)
     presence_stale_seconds: float = Field(default=900, gt=0)

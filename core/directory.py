@@ -40,6 +40,15 @@ class Directory:
         self._tenants.clear()
         self._contacts.clear()
 
+    def cached_tenants(self, platform: str) -> set[int]:
+        """The ids of this platform's tenants this process holds in its cache."""
+        return {tid for (p, _), tid in self._tenants.items() if p == platform}
+
+    def drop(self, tenant_ids: set[int]) -> None:
+        """Forget these tenants' cached ids (their rows were purged, here or elsewhere)."""
+        self._tenants = {k: v for k, v in self._tenants.items() if v not in tenant_ids}
+        self._contacts = {k: v for k, v in self._contacts.items() if k[0] not in tenant_ids}
+
     async def tenant_id(self, platform: str, external_id: str) -> int:
         cached = self._tenants.get((platform, external_id))
         if cached is not None:

@@ -41,6 +41,7 @@ from core.ports import Actor, Message, Part, Place, Platform
 from core.presence.monitor import Change, PresenceMonitor
 from core.presence.signals import Activity, ClearHours, Override, Signal, WorkingHours
 from core.resolver import Resolver
+from core.retention import Retention
 from core.store.models import Community, Delivery
 from core.store.queries import column_strs
 from core.subscriptions import Notifier
@@ -90,6 +91,7 @@ class Engine:
         notifier: Notifier,
         admin: CommunityAdmin,
         ownership: Ownership,
+        retention: Retention,
     ) -> None:
         self.platform = platform
         self.monitor = monitor
@@ -114,6 +116,7 @@ class Engine:
         self.ownership = ownership
         deliveries.leases.ownership = notices.leases.ownership = ownership
         escalations.ownership = ownership
+        self.retention = retention  # tenants that removed the app: kept, then purged
 
     @property
     def tracked(self) -> Tracking:
@@ -269,6 +272,7 @@ class Engine:
         self.kick()  # in the background: a resumed fan-out must not hold up timeouts and pushes
         await self.pump()
         await self.monitor.flush()
+        await self.retention.sweep()  # at most every few minutes: tenants past the window
 
     async def sweep(self) -> None:
         """Send this platform's due deliveries and notices until nothing is due."""

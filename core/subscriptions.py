@@ -5,7 +5,9 @@ from __future__ import annotations
 import logging
 import uuid
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import TypeVar
 
 from core import keys
 from core.clock import Clock
@@ -22,8 +24,25 @@ from core.texts import community as texts
 from core.texts.availability import describe
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 NOTIFY_CLAIM_SECONDS = 10.0  # the same transition seen by two processes arrives well within this
+CHUNK = 500  # ids an IN list carries at most (SQLite's parameter limit, with room to spare)
+
+
+@dataclass(frozen=True, slots=True)
+class _Moved:
+    """A contact whose availability changed: where, who, and the change."""
+
+    tenant: str
+    user: str
+    name: str
+    change: Change
+
+
+def _chunks(items: list[T], size: int = CHUNK) -> Iterator[list[T]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
 
 
 class Notifier:
@@ -44,11 +63,13 @@ class Notifier:
         self.live_views = live_views
 
     async def changed(self, changes: Sequence[Change]) -> None:
+        """One batch of changes (a tick's): a fixed handful of queries whatever the number of
+        tenants it touches, so telling costs grow with subscriptions and views, not guilds."""
         latest: dict[str, Change] = {}
         for ch in changes:
             first = latest.get(ch.key)
             latest[ch.key] = Change(ch.key, first.old if first else ch.old, ch.new)
-        by_tenant: dict[tuple[str, str], dict[str, Change]] = defaultdict(dict)
+        by_tenant: dict[str, dict[str, Change]] = defaultdict(dict)
         for key, ch in latest.items():
             who = keys.ContactKey.decode(key)
             if (
@@ -56,37 +77,47 @@ class Notifier:
                 and ch.old != ch.new.availability
                 and self.ownership(who.tenant)  # another process's shard tells its own
             ):
-                by_tenant[(who.platform, who.tenant)][who.user] = ch
-        for (platform, tenant), people in by_tenant.items():
-            await self._tenant(platform, tenant, people)
+                by_tenant[who.tenant][who.user] = ch
+        if by_tenant:
+            await self._tell(by_tenant)
 
-    async def _tenant(self, platform: str, tenant: str, people: dict[str, Change]) -> None:
-        t = await Tenant.get_or_none(platform=platform, external_id=tenant)
-        if t is None:
+    async def _tell(self, by_tenant: dict[str, dict[str, Change]]) -> None:
+        platform = self.platform.name
+        people = await self._contacts(platform, by_tenant)
+        if not people:
             return
-        contacts = await Contact.filter(tenant_id=t.id, user_id__in=list(people)).values_list(
-            "id", "user_id", "display_name"
-        )
-        if not contacts:
-            return
-        names = {cid: (uid, name) for cid, uid, name in contacts}
-        rows = await Membership.filter(contact_id__in=list(names)).values_list(
-            "community_id", "contact_id"
-        )
-        moved: dict[int, list[int]] = defaultdict(list)
-        for community_id, contact_id in rows:
-            moved[community_id].append(contact_id)
+        moved: dict[int, list[int]] = defaultdict(list)  # community → its contacts that moved
+        for chunk in _chunks(sorted(people)):
+            rows = await Membership.filter(contact_id__in=chunk).values_list(
+                "community_id", "contact_id"
+            )
+            for community_id, contact_id in rows:
+                moved[community_id].append(contact_id)
         if not moved:
             return
-        handles = dict(await Community.filter(id__in=list(moved)).values_list("id", "handle"))
-        subs = await Subscription.filter(community_id__in=list(moved)).values_list(
-            "id", "subscriber_id", "subscriber__user_id", "community_id", "once", "subscriber__tz"
-        )
-        for sub_id, subscriber_id, subscriber_uid, community_id, once, tz in subs:
+        subs: list[tuple[int, int, str, int, bool, str, int]] = []
+        for chunk in _chunks(sorted(moved)):
+            subs += await Subscription.filter(community_id__in=chunk).values_list(
+                "id",
+                "subscriber_id",
+                "subscriber__user_id",
+                "community_id",
+                "once",
+                "subscriber__tz",
+                "tenant_id",
+            )
+        handles: dict[int, str] = {}
+        if subs:
+            handles = dict(
+                await Community.filter(id__in=sorted({s[3] for s in subs})).values_list(
+                    "id", "handle"
+                )
+            )
+        for sub_id, subscriber_id, subscriber_uid, community_id, once, tz, tenant_id in subs:
             changed = [
                 c
                 for c in moved[community_id]
-                if c != subscriber_id and await self._first(sub_id, people[names[c][0]])
+                if c != subscriber_id and await self._first(sub_id, people[c].change)
             ]
             if not changed:
                 continue
@@ -95,17 +126,22 @@ class Notifier:
                 now_free = [
                     c
                     for c in changed
-                    if people[names[c][0]].new.availability is Availability.AVAILABLE
+                    if people[c].change.new.availability is Availability.AVAILABLE
                 ]
                 if not now_free:
                     continue
-                message = texts.someone_available(handle, [Mention(*names[c]) for c in now_free])
+                message = texts.someone_available(
+                    handle, [Mention(people[c].user, people[c].name) for c in now_free]
+                )
             else:
                 now = self.clock.now()
                 message = texts.changed(
                     handle,
                     [
-                        (Mention(*names[c]), describe(people[names[c][0]].new, tz or "UTC", now))
+                        (
+                            Mention(people[c].user, people[c].name),
+                            describe(people[c].change.new, tz or "UTC", now),
+                        )
                         for c in changed
                     ],
                 )
@@ -115,7 +151,7 @@ class Notifier:
                 notice(
                     f"once:{sub_id}" if once else f"push:{sub_id}:{uuid.uuid4().hex}",
                     platform,
-                    t.id,
+                    tenant_id,
                     NoticeKind.DM,
                     subscriber_uid,
                     message,
@@ -123,11 +159,38 @@ class Notifier:
                     subscription_id=sub_id if once else None,
                 )
             )
-        try:
-            await self.platform.views_changed(tenant, set(people), set(moved))
-        except Exception:
-            log.exception("home tabs of %s not refreshed", tenant)
+        communities: dict[str, set[int]] = defaultdict(set)
+        for community_id, contact_ids in moved.items():
+            communities[people[contact_ids[0]].tenant].add(community_id)
+        for tenant, seen in communities.items():
+            try:
+                await self.platform.views_changed(tenant, set(by_tenant[tenant]), seen)
+            except Exception:
+                log.exception("home tabs of %s not refreshed", tenant)
         await self.live_views.changed(set(moved))  # debounced, in the background: never blocks this
+
+    async def _contacts(
+        self, platform: str, by_tenant: dict[str, dict[str, Change]]
+    ) -> dict[int, _Moved]:
+        """The contacts behind the changes, by contact id: a query per CHUNK people."""
+        tenant_ids: dict[int, str] = {}
+        for externals in _chunks(sorted(by_tenant)):
+            found = await Tenant.filter(platform=platform, external_id__in=externals).values_list(
+                "id", "external_id"
+            )
+            tenant_ids.update((int(tid), str(ext)) for tid, ext in found)
+        pairs = sorted((tid, u) for tid, ext in tenant_ids.items() for u in by_tenant[ext])
+        out: dict[int, _Moved] = {}
+        for some in _chunks(pairs):
+            tids, users = sorted({t for t, _ in some}), sorted({u for _, u in some})
+            rows = await Contact.filter(tenant_id__in=tids, user_id__in=users).values_list(
+                "id", "tenant_id", "user_id", "display_name"
+            )
+            for cid, tid, uid, name in rows:
+                change = by_tenant[tenant_ids[tid]].get(uid)
+                if change is not None:  # the same user id may be someone else elsewhere
+                    out[cid] = _Moved(tenant_ids[tid], uid, name, change)
+        return out
 
     async def _first(self, sub_id: int, change: Change) -> bool:
         """Several processes may see the same platform event (shards, a prober and an event);

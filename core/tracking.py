@@ -50,6 +50,25 @@ class Tracking:
         prefix = keys.tenant_prefix(self.platform, tenant)
         return [keys.ContactKey.decode(k).user for k in self._keys if k.startswith(prefix)]
 
+    def by_tenant(self) -> dict[str, list[str]]:
+        """Tracked user ids grouped by tenant, in one pass (priming many guilds at start-up)."""
+        out: dict[str, list[str]] = {}
+        for k in self._keys:
+            key = keys.ContactKey.decode(k)
+            out.setdefault(key.tenant, []).append(key.user)
+        return out
+
+    def tenants(self) -> set[str]:
+        """The tenants someone is tracked in."""
+        return {keys.ContactKey.decode(k).tenant for k in self._keys}
+
+    def drop_tenants(self, tenants: Iterable[str]) -> None:
+        """Stop tracking everyone in these tenants (their data was purged)."""
+        prefixes = tuple(keys.tenant_prefix(self.platform, t) for t in tenants)
+        if prefixes:  # in place: `canonical` is bound to this dict
+            for k in [k for k in self._keys if k.startswith(prefixes)]:
+                del self._keys[k]
+
     def __contains__(self, key: object) -> bool:
         return key in self._keys
 

@@ -22,6 +22,7 @@ from core.config import Settings
 from core.engine import Engine
 from core.ports import Actor
 from core.presence.signals import DND, IDLE, OFFLINE, ONLINE
+from core.store.models import Community, Tenant
 from tests.standins.discord_api import Call, DiscordStandin
 
 with warnings.catch_warnings():
@@ -523,3 +524,43 @@ async def test_options_are_checked_by_the_core_and_a_note_is_never_a_duration(
         "community", {"handle": "frontend", "setting": "capacity", "value": "3"}, sub="set"
     )
     assert owner == "@frontend: capacity is now 3.", owner
+
+
+def gateway_requests(h: Harness) -> int:
+    """Op 8 (REQUEST_GUILD_MEMBERS) sent so far: Discord allows about 120 sends a minute."""
+    return sum(1 for p in h.fake.gateway_received if p.get("op") == 8)
+
+
+async def test_an_ask_spends_no_gateway_request_on_members_whose_presence_was_pushed(
+    harness: Harness,
+) -> None:
+    h = harness
+    for uid in (BOB, DAVE):
+        await h.presence(uid, "online")
+    before = gateway_requests(h)
+    reply = await h.command(
+        "ask-available", {"community": "frontend", "message": "quick one", "mode": "one"}
+    )
+    assert reply.startswith(f"@frontend: Asked <@{BOB}>"), reply
+    await h.until(lambda: h.dms(BOB), "the DM to bob")
+    assert gateway_requests(h) == before, "pushed presence is current: nothing to confirm"
+
+
+async def test_a_guild_that_removes_the_bot_is_kept_for_the_retention_window(
+    harness: Harness,
+) -> None:
+    """GUILD_DELETE without `unavailable` (the bot was kicked) marks the tenant as gone; its
+    communities stay until DATA_RETENTION_DAYS have passed (core.retention)."""
+    h = harness
+
+    async def left_at() -> object:
+        return (await Tenant.get(platform="discord", external_id=str(GUILD))).uninstalled_at
+
+    assert await left_at() is None
+    await h.fake.dispatch("GUILD_DELETE", {"id": str(GUILD)})
+    await h.bot.wait_for("guild_remove", timeout=TIMEOUT)
+    deadline = asyncio.get_running_loop().time() + TIMEOUT
+    while await left_at() is None:  # the listener's write lands in a moment (a deadline loop)
+        assert asyncio.get_running_loop().time() < deadline, "the removal was not recorded"
+        await asyncio.sleep(0.01)
+    assert await Community.filter(tenant__external_id=str(GUILD)).exists(), "kept, for now"

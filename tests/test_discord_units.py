@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import warnings
+from collections.abc import Coroutine
 from pathlib import Path
+from typing import Any
 
 from bots.discord.bot import GroupcastBot, intents, native_state
 from bots.discord.markup import pieces
 from bots.discord.platform import CUSTOM_ID_RE, Pacer, custom_id, render, view_for
+from bots.discord.priming import Priming
 from core.config import Settings
 from core.ports import Button, Mention, Message
 from core.presence.signals import DND, IDLE, OFFLINE, ONLINE
@@ -106,3 +110,41 @@ async def test_manifest_matches_what_the_bot_syncs() -> None:
     assert manifest["intents"]["integer"] == intents(message_content=True).value
     privileged = {k for k, v in manifest["intents"]["bits"].items() if v["privileged"]}
     assert privileged == {"GUILD_MEMBERS", "GUILD_PRESENCES", "MESSAGE_CONTENT"}
+
+
+async def test_guilds_arriving_together_are_primed_one_at_a_time_per_shard() -> None:
+    """Start-up hands the priming hundreds of guilds: each shard asks about one guild's
+    unheard members at a time, a pause after each, so asks keep most of the gateway budget."""
+    asked: list[tuple[str, list[str]]] = []
+    paused: list[float] = []
+    running: set[asyncio.Task[None]] = set()
+    all_asked = asyncio.Event()
+
+    async def query(tenant: str, users: list[str]) -> int:
+        asked.append((tenant, users))
+        if len(asked) == 4:
+            all_asked.set()
+        return len(users)
+
+    async def pause(seconds: float) -> None:
+        paused.append(seconds)
+        await asyncio.sleep(0)
+
+    def spawn(coro: Coroutine[Any, Any, None]) -> None:
+        running.add(asyncio.ensure_future(coro))
+
+    tracked = [f"discord:{g}:{u}" for g in ("1", "2", "3", "4") for u in ("10", "11")]
+    priming = Priming(query, lambda: tracked, spawn, platform="discord", every=1.0, sleep=pause)
+    for guild, shard in (("1", 0), ("2", 0), ("3", 0), ("4", 1)):
+        priming.arrived(guild, shard)
+    priming.heard("2", "10")  # a presence pushed before guild 2's turn: not asked about
+    await asyncio.wait_for(all_asked.wait(), 5)
+    assert [a for a in asked if a[0] != "4"] == [
+        ("1", ["10", "11"]),
+        ("2", ["11"]),
+        ("3", ["10", "11"]),
+    ]
+    assert ("4", ["10", "11"]) in asked, "another shard primes beside it"
+    assert paused == [1.0] * 4
+    for task in running:
+        task.cancel()

@@ -56,6 +56,15 @@ async def test_a_large_read_comes_back_whole(presence_store: PresenceStore) -> N
     assert await presence_store.load([*records, "slack:T1:nobody"]) == records
 
 
+async def test_forgotten_records_are_gone_for_every_process(
+    presence_store: PresenceStore, second_store: PresenceStore
+) -> None:
+    await presence_store.save({"a": b"1", "b": b"2", "c": b"3"})
+    await presence_store.forget(["a", "c", "never-saved"])
+    assert await second_store.load(["a", "b", "c"]) == {"b": b"2"}
+    await presence_store.forget([])
+
+
 async def test_another_process_hears_writes_but_not_its_own(
     presence_store: PresenceStore, second_store: PresenceStore
 ) -> None:

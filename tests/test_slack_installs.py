@@ -12,12 +12,14 @@ from pathlib import Path
 import aiohttp
 import pytest
 from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
 from cryptography.fernet import Fernet
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.request.async_request import AsyncBoltRequest
 
 from bots.slack.app import SlackBot, build_app
 from bots.slack.installs import Sealer
+from bots.slack.intake import CommandIntake
 from bots.slack.main import make_client, web_app, wire
 from bots.slack.oauth import Distribution, distribution
 from bots.slack.pacing import Pacer
@@ -28,8 +30,9 @@ from core.clock import ManualClock
 from core.config import Settings, load_settings
 from core.engine import Engine
 from core.presence.store import MemoryPresenceStore
+from core.retention import DAY, SWEEP_EVERY
 from core.store.db import close_db, open_db
-from core.store.models import Installation, OAuthState
+from core.store.models import Community, Installation, OAuthState, Request, Tenant
 from tests.slack_fixtures import SECRET, START, VirtualTime
 from tests.standins import slack_payloads as sp
 from tests.standins.slack_api import CLIENT_ID, CLIENT_SECRET, SlackStandin
@@ -137,7 +140,7 @@ async def hosted(tmp_path: Path) -> AsyncIterator[Hosted]:
             prober = wire(engine, platform, settings, clock, 50.0)
             bot = SlackBot(engine, platform)
             app = build_app(bot, client, SECRET, **oauth.bolt)
-            oauth.attach(app, platform, prober)
+            oauth.attach(app, platform, prober, engine.retention)
             runner = web.AppRunner(web_app(app, engine), access_log=None)
             await runner.setup()
             site = web.TCPSite(runner, "127.0.0.1", 0)
@@ -235,3 +238,114 @@ async def test_uninstall_removes_the_tokens_and_stops_probing(hosted: Hosted) ->
     owner, member = PEOPLE[TWO]
     assert "Asked" in await hosted.command(TWO, owner, "/ask-available", "oncall still here?")
     assert hosted.slack.unrouted == 0
+
+
+async def test_an_uninstalled_workspace_is_kept_for_the_retention_window_then_purged(
+    hosted: Hosted,
+) -> None:
+    for team in (ONE, TWO):
+        await hosted.install(team)
+        owner, member = PEOPLE[team]
+        await hosted.command(team, owner, "/community", "create oncall Pager")
+        await hosted.command(team, owner, "/community", f"add oncall <@{member}>")
+        assert "Asked" in await hosted.command(team, owner, "/ask-available", "oncall hello")
+
+    await hosted.send(sp.event_callback(hosted.team(ONE).uninstall(), team_id=ONE))
+    gone = await Tenant.get(platform="slack", external_id=ONE)
+    assert gone.uninstalled_at is not None, "uninstalled now; its data is kept"
+    days = hosted.settings.data_retention_days
+    hosted.clock.advance(days * DAY - 1)
+    await hosted.engine.tick()
+    assert await Community.filter(tenant__external_id=ONE).exists()
+    assert await Request.filter(tenant__external_id=ONE).exists()
+
+    hosted.clock.advance(SWEEP_EVERY)
+    await hosted.engine.tick()
+    assert not await Tenant.filter(external_id=ONE).exists()
+    assert not await Community.filter(tenant__external_id=ONE).exists()
+    assert not await Request.filter(tenant__external_id=ONE).exists()
+    owner, _ = PEOPLE[TWO]
+    assert "Asked" in await hosted.command(TWO, owner, "/ask-available", "oncall still here?")
+
+
+async def test_installing_again_within_the_window_finds_the_communities_as_they_were(
+    hosted: Hosted,
+) -> None:
+    alice, bob = PEOPLE[ONE]
+    await hosted.install(ONE)
+    await hosted.command(ONE, alice, "/community", "create oncall Pager")
+    await hosted.command(ONE, alice, "/community", f"add oncall <@{bob}>")
+    await hosted.send(sp.event_callback(hosted.team(ONE).uninstall(), team_id=ONE))
+    hosted.clock.advance(hosted.settings.data_retention_days * DAY - DAY)
+    await hosted.engine.tick()
+
+    assert (await hosted.install(ONE)).startswith("200")
+    assert (await Tenant.get(external_id=ONE)).uninstalled_at is None
+    hosted.clock.advance(2 * hosted.settings.data_retention_days * DAY)
+    await hosted.engine.tick()
+    assert "Asked" in await hosted.command(ONE, alice, "/ask-available", "oncall welcome back")
+    assert any("welcome back" in t for t in hosted.dms(ONE, bob))
+    token = sorted(hosted.team(ONE).issued)
+    assert len(token) == 1 and hosted.team(ONE).calls[-1].token == token[0], "the new token"
+
+
+async def test_an_installed_workspaces_command_is_queued_then_served_with_its_token(
+    hosted: Hosted,
+) -> None:
+    """OAuth mode uses the same command intake as one token: acked before bolt sees it, then
+    worked on in its workspace's scope; a workspace that has not installed is not queued.
+    Everything goes over HTTP, as from Slack, so no request's scope is the test's own."""
+    alice, bob = PEOPLE[ONE]
+    carol, _ = PEOPLE[TWO]
+    await hosted.install(ONE)
+    client = hosted.platform.client
+    worker = build_app(
+        hosted.bot, client, SECRET, process_before_response=True, **hosted.oauth.bolt
+    )
+    installed = hosted.oauth.workspaces.serves
+    intake = CommandIntake(hosted.app, worker, SECRET, installed=installed)
+    server = web_app(hosted.app, intake=intake)
+    told: list[str] = []
+
+    async def response_url(request: web.Request) -> web.Response:
+        told.append(str((await request.json()).get("text", "")))
+        return web.Response(text="ok")
+
+    server.router.add_post("/hooks/{tail:.*}", response_url)
+    async with TestClient(TestServer(server)) as http:
+        hook = str(http.make_url("/hooks/commands/1/x"))
+
+        async def post(body: bytes) -> tuple[int, str]:
+            kind = sp.CONTENT_TYPE_JSON if body.startswith(b"{") else sp.CONTENT_TYPE_FORM
+            headers = sp.signed_headers(body, SECRET, content_type=kind)
+            resp = await http.post("/slack/events", data=body, headers=headers)
+            return resp.status, await resp.text()
+
+        def command(team: str, user: str, name: str, text: str) -> bytes:
+            return sp.slash_command(name, text, team_id=team, user_id=user, response_url=hook)
+
+        assert await post(command(ONE, alice, "/community", "create oncall Pager")) == (200, "")
+        assert intake.queue.qsize() == 1, "acknowledged before any of the work ran"
+        assert (await post(command(TWO, carol, "/community", "create oncall Two")))[0] == 200
+        assert intake.queue.qsize() == 1, "a workspace that has not installed is not queued"
+        assert told and "reinstall" in told[0], "bolt tells it to install the app"
+        intake.start(workers=1)
+        try:
+            await post(command(ONE, alice, "/community", f"add oncall <@{bob}>"))
+            await intake.join()
+            # alice has her home tab open: after her ask it is published again (views.publish
+            # names no workspace; only the scope the worker runs in says whose token to use).
+            home = sp.event_callback(sp.app_home_opened(alice, "D0000ALICE"), team_id=ONE)
+            assert (await post(home))[0] == 200
+            await hosted.bot.settle()
+            published = len(hosted.team(ONE).calls_to("views.publish"))
+            await post(command(ONE, alice, "/ask-available", "oncall through the queue"))
+            await intake.join()
+        finally:
+            await intake.stop()
+    await hosted.bot.settle()
+    assert any("through the queue" in t for t in hosted.dms(ONE, bob))
+    assert len(hosted.team(ONE).calls_to("views.publish")) == published + 1
+    (token,) = hosted.team(ONE).issued
+    assert {c.token for c in hosted.team(ONE).calls if c.method != "oauth.v2.access"} == {token}
+    assert hosted.slack.unrouted == 0 and not hosted.team(TWO).calls

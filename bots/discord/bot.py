@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from bots.discord.commands import add_commands
 from bots.discord.markup import decode, pieces
 from bots.discord.platform import CUSTOM_ID_RE, NAME, DiscordPlatform, render, view_for
+from bots.discord.priming import Priming
 from core import keys
 from core.commands import Command, CommandError, CommunityCommand, Subscribe
 from core.ports import Actor, Message, Place
@@ -83,7 +84,11 @@ class GroupcastBot(discord.Client):
         self.tree = app_commands.CommandTree(self)
         self._engine: Engine | None = None
         self._on_presence: Callable[[str, str], object] | None = None
-        self._primed: set[str] = set()
+        self.priming = Priming(
+            self.query_presences,
+            lambda: self._engine.tracked.by_tenant() if self._engine is not None else {},
+            self._spawn,
+        )
         self._tasks: set[asyncio.Task[Any]] = set()
         self._warned_content = False
         add_commands(self.tree, self)
@@ -117,49 +122,56 @@ class GroupcastBot(discord.Client):
         anything else is checked against who is tracked (see `PresenceMonitor.pushed`)."""
         if payload.guild_id is None or self._on_presence is None:
             return
+        tenant, user = str(payload.guild_id), str(payload.user_id)
         cs = payload.client_status
         # Discord sends one copy per shared guild; each copy updates its own tenant's key.
-        self._on_presence(
-            keys.encode(NAME, str(payload.guild_id), str(payload.user_id)),
-            native_state(cs.raw_status, (cs.desktop, cs.mobile, cs.web)),
-        )
+        state = native_state(cs.raw_status, (cs.desktop, cs.mobile, cs.web))
+        if self._on_presence(keys.encode(NAME, tenant, user), state) is not None:
+            self.priming.heard(tenant, user)  # pushed from now on: no need to ask about them
+
+    async def on_guild_remove(self, guild: discord.Guild) -> None:
+        """The bot was removed from the guild: its data is kept for DATA_RETENTION_DAYS."""
+        if self._engine is not None:
+            await self._engine.retention.left(str(guild.id))
+
+    async def on_guild_join(self, guild: discord.Guild) -> None:
+        """Invited (again): whatever the guild left behind within the window is kept."""
+        if self._engine is not None:
+            await self._engine.retention.returned(str(guild.id))
 
     async def on_guild_available(self, guild: discord.Guild) -> None:
-        self._spawn(self.prime(guild.id))
+        self.priming.arrived(str(guild.id), guild.shard_id)  # op 8, paced per shard
 
     async def prime(self, guild_id: int) -> None:
-        """Fetch the current presence of community members not seen yet (op 8, by id, uncached)."""
+        """Fetch the current presence of community members not heard yet (op 8, by id, uncached)."""
         if self._engine is None:
             return
         tenant = str(guild_id)
-        wanted = sorted(
-            u
-            for u in self._engine.tracked.users(tenant)
-            if keys.encode(NAME, tenant, u) not in self._primed
-        )
-        await self.query_presences(tenant, wanted)
+        await self.query_presences(tenant, sorted(self._engine.tracked.users(tenant)))
 
     async def query_presences(self, tenant: str, user_ids: list[str]) -> int:
         """Ask the gateway for these members' presence (op 8 with presences, 100 ids a
         request, nothing cached); a member the answer carries no presence for is offline.
-        Returns how many were asked about (the core's `check_presence`)."""
+        Members already heard from in this guild's session are not asked again: the gateway
+        pushes their changes. Returns how many are known now (the core's `check_presence`)."""
         guild = self.get_guild(int(tenant)) if tenant.isdigit() else None
         if guild is None or self._engine is None:
             return 0
-        asked = 0
-        for i in range(0, len(user_ids), QUERY_BATCH):
-            batch = [u for u in user_ids[i : i + QUERY_BATCH] if u.isdigit()]
-            batch_keys = [keys.encode(NAME, tenant, u) for u in batch]
-            self._primed.update(batch_keys)
+        unheard = self.priming.unheard(tenant, user_ids)
+        asked = len(user_ids) - len(unheard)
+        for i in range(0, len(unheard), QUERY_BATCH):
+            batch = [u for u in unheard[i : i + QUERY_BATCH] if u.isdigit()]
             if not batch:
                 continue
+            for u in batch:
+                self.priming.heard(tenant, u)  # one question in flight, not one per ask
             try:
                 members = await guild.query_members(
                     user_ids=[int(u) for u in batch], limit=len(batch), presences=True, cache=False
                 )
             except (TimeoutError, discord.ClientException) as exc:
                 log.warning("could not fetch presence for %d members: %s", len(batch), exc)
-                self._primed.difference_update(batch_keys)
+                self.priming.forget(tenant, batch)
                 break
             asked += len(batch)
             for m in members:

@@ -20,6 +20,7 @@ from slack_sdk.oauth.installation_store import Bot, Installation
 from slack_sdk.oauth.installation_store.async_installation_store import AsyncInstallationStore
 from slack_sdk.oauth.state_store.async_state_store import AsyncOAuthStateStore
 
+from core.retention import Retention
 from core.store.models import Installation as InstallRow
 from core.store.models import OAuthState
 
@@ -79,6 +80,9 @@ class DbInstallationStore(AsyncInstallationStore):
     def __init__(self, sealer: Sealer, *, on_delete: Callable[[str], None] | None = None) -> None:
         self.sealer = sealer
         self.on_delete = on_delete  # told the team whose tokens went, so its work stops
+        self.on_save: Callable[[str], None] | None = None  # told a team (re)installed: look again
+        # Told when a workspace leaves or comes back, so its data is kept, then purged.
+        self.retention: Retention | None = None
         self._logger = log
 
     @property
@@ -111,6 +115,10 @@ class DbInstallationStore(AsyncInstallationStore):
             enterprise=bot.enterprise_id or "",
             tenant=bot.team_id or "",
         )
+        if self.on_save is not None and bot.team_id:
+            self.on_save(bot.team_id)
+        if self.retention is not None and bot.team_id:
+            await self.retention.returned(bot.team_id)  # back within the window: nothing purged
         log.info("workspace %s installed the app", bot.team_id or bot.enterprise_id)
 
     async def _row(self, enterprise_id: str | None, team_id: str | None) -> InstallRow | None:
@@ -180,6 +188,8 @@ class DbInstallationStore(AsyncInstallationStore):
             log.info("workspace %s: bot token deleted", team_id or enterprise_id)
         if self.on_delete is not None:
             self.on_delete(team_id or "")
+        if self.retention is not None and team_id:
+            await self.retention.left(team_id)  # its data is kept until the window has passed
 
     async def async_delete_installation(
         self, *, enterprise_id: str | None, team_id: str | None, user_id: str | None = None

@@ -148,7 +148,7 @@ async def run_slack(settings: Settings) -> int:
         bot = SlackBot(engine, platform, events=events)
         app = build_app(bot, client, secret, **(oauth.bolt if oauth else {}))
         if oauth is not None:
-            oauth.attach(app, platform, prober)
+            oauth.attach(app, platform, prober, engine.retention)
         probing = asyncio.create_task(_probing(prober, settings.slack_probe_every))
         try:
             if settings.slack_app_token is not None:
@@ -162,13 +162,18 @@ async def run_slack(settings: Settings) -> int:
                 finally:
                     await side.cleanup()
             else:
-                # The command queue serves one workspace's token; OAuth installs route each call
-                # by the request's workspace, which a queued worker would not carry.
-                intake = None
-                if oauth is None:
-                    worker = build_app(bot, client, secret, process_before_response=True)
-                    intake = CommandIntake(app, worker, secret)
-                    intake.start()
+                # Slash commands are acked at once and worked on behind a queue; with OAuth
+                # installs each is worked on with its own workspace's token (bots.slack.intake).
+                worker = build_app(
+                    bot,
+                    client,
+                    secret,
+                    process_before_response=True,
+                    **(oauth.bolt if oauth else {}),
+                )
+                installed = oauth.workspaces.serves if oauth is not None else None
+                intake = CommandIntake(app, worker, secret, installed=installed)
+                intake.start()
                 runner = web.AppRunner(web_app(app, engine, health, intake), access_log=None)
                 await runner.setup()
                 await web.TCPSite(runner, "0.0.0.0", settings.port).start()
@@ -177,8 +182,7 @@ async def run_slack(settings: Settings) -> int:
                     await asyncio.Event().wait()
                 finally:
                     await runner.cleanup()
-                    if intake is not None:
-                        await intake.stop()
+                    await intake.stop()
         finally:
             probing.cancel()
             with contextlib.suppress(asyncio.CancelledError):

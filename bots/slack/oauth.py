@@ -21,6 +21,7 @@ from bots.slack.platform import SlackPlatform
 from bots.slack.prober import Prober
 from bots.slack.workspaces import MakeRoute, Workspaces, oauth_settings, serve_teams
 from core.config import ConfigError, Settings, require
+from core.retention import Retention
 
 INSTALL_PATH = "/slack/install"
 REDIRECT_PATH = "/slack/oauth_redirect"
@@ -34,12 +35,21 @@ class Distribution:
     workspaces: Workspaces
     bolt: dict[str, Any] = field(default_factory=dict)
 
-    def attach(self, app: AsyncApp, platform: SlackPlatform, prober: Prober | None) -> None:
-        """Serve every installed workspace with its own token; an uninstall stops its work."""
+    def attach(
+        self,
+        app: AsyncApp,
+        platform: SlackPlatform,
+        prober: Prober | None,
+        retention: Retention | None = None,
+    ) -> None:
+        """Serve every installed workspace with its own token; an uninstall stops its work
+        (and, with `retention`, keeps its data for DATA_RETENTION_DAYS, then purges it)."""
         platform.teams = self.workspaces
         if prober is not None:
             prober.serves = self.workspaces.serves
         self.store.on_delete = self.workspaces.revoked
+        self.store.on_save = self.workspaces.forget  # a reinstall is served at once
+        self.store.retention = retention
         serve_teams(app, self.store)
 
 

@@ -297,6 +297,23 @@ class PresenceMonitor:
             log.warning("presence store is reachable again; shared presence resumed")
         return len(batch)
 
+    async def forget(self, keys: Iterable[str], prefixes: tuple[str, ...] = ()) -> None:
+        """People whose data was purged: no record of them here, nor (`keys`) in the store.
+
+        `prefixes` drops local records only (another process purged, and cleared the store).
+        """
+        wanted = list(keys)
+        gone = [k for k in self._records if k.startswith(prefixes)] if prefixes else []
+        for key in (*wanted, *gone):
+            self._records.pop(key, None)
+            self._dirty.discard(key)
+        if not wanted:
+            return
+        try:
+            await self.store.forget(wanted)
+        except Exception as exc:  # the records age out as unknown anyway; say so once
+            self._warn_down(exc)
+
     async def follow(self) -> None:
         """Apply other processes' writes as they arrive (run as a task); rejoin after an outage."""
         while True:

@@ -26,6 +26,7 @@ CLAIMS = "groupcast:claim:"
 LOAD_CHUNK = 1_000
 """Keys per HMGET: a resolution of a huge community reads in pipelined steps, not one reply
 that holds the server up."""
+FORGET_BATCH = 1000  # fields an HDEL removes at once
 
 
 class RedisPresenceStore:
@@ -157,6 +158,13 @@ class RedisPresenceStore:
     async def claim(self, token: str, ttl: float) -> bool:
         ok = await self._redis.set(self._claims + token, self.origin, nx=True, px=int(ttl * 1000))
         return bool(ok)
+
+    async def forget(self, keys: Iterable[str]) -> None:
+        wanted = list(keys)
+        if wanted:
+            await self.settle()  # a batch still in flight must not write them back afterwards
+        for i in range(0, len(wanted), FORGET_BATCH):
+            await self._redis.hdel(self._hash, *wanted[i : i + FORGET_BATCH])
 
     async def close(self) -> None:
         try:

@@ -32,6 +32,8 @@ class PresenceStore(Protocol):
 
     async def claim(self, token: str, ttl: float) -> bool: ...
 
+    async def forget(self, keys: Iterable[str]) -> None: ...
+
     async def close(self) -> None: ...
 
 
@@ -78,6 +80,10 @@ class MemoryPresenceStore:
             return False
         self.hub.claims[token] = loop_now + ttl
         return True
+
+    async def forget(self, keys: Iterable[str]) -> None:
+        for key in keys:
+            self.hub.records.pop(key, None)
 
     async def close(self) -> None:
         self.hub.queues.pop(self.origin, None)

@@ -48,6 +48,9 @@ class Tenant(Model):
     external_id = fields.CharField(max_length=64)
     name = fields.CharField(max_length=128, default="")
     created_at = fields.DatetimeField(auto_now_add=True)
+    # Set when the tenant removed the app (Slack uninstall); its data is purged
+    # DATA_RETENTION_DAYS later unless it comes back first (core.retention).
+    uninstalled_at = fields.DatetimeField(null=True, db_index=True)
 
     class Meta:
         table = "tenant"
