@@ -228,8 +228,8 @@ async def test_no_input_raises_and_a_refused_command_changes_nothing(workspace: 
             or "I don't know" in text
         ):
             assert await snapshot() == before, line
-        for o in t.out:
-            assert "<!channel>" not in o.text or o.kind in ("ephemeral", "channel"), line
+    # The shell shows text as typed; that `<!channel>` in an ask reaches nobody as a
+    # channel-wide mention is the platforms' markup's job (test_slack_text, test_discord_text).
 
 
 async def test_presence_is_tracked_only_while_someone_is_in_a_community(

@@ -12,7 +12,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from core.commands.community_actions import CommunityCommand
-from core.commands.rules import MAX_COUNT, MAX_NOTE, CommandError, handle_of, set_field, too_long
+from core.commands.rules import (
+    MAX_COUNT,
+    MAX_NOTE,
+    CommandError,
+    handle_of,
+    set_field,
+    storable,
+    too_long,
+)
 from core.domain import Mode
 from core.presence.availability import Availability
 from core.texts.help import USAGE
@@ -41,6 +49,7 @@ class Ask:
         text = self.text.strip()
         if not text:
             raise CommandError("the message is empty: say what you need", usage)
+        storable(text, "message", usage)
         if refused := too_long(text):
             raise CommandError(refused, usage)
         set_field(self, "text", text)
@@ -104,6 +113,7 @@ class SetAvailability:
         set_field(self, "note", self.note.strip())
         if self.command == "available" and self.note:
             raise CommandError("/available takes only an optional duration such as 2h", usage)
+        storable(self.note, "note", usage)
         if len(self.note) > MAX_NOTE:
             raise CommandError(f"the note is too long (at most {MAX_NOTE} characters)", usage)
 

@@ -16,6 +16,7 @@ from core.commands.rules import (
     CommandError,
     handle_of,
     set_field,
+    storable,
 )
 from core.domain import Mode, Strategy
 from core.texts.help import USAGE
@@ -74,6 +75,7 @@ class CreateCommunity(OnCommunity):
 
     def check(self) -> None:
         set_field(self, "title", self.title.strip())
+        storable(self.title, "title", self.usage)
         if len(self.title) > MAX_TITLE:
             raise CommandError(
                 f"the title is too long (at most {MAX_TITLE} characters)", self.usage

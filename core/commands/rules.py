@@ -68,6 +68,14 @@ def too_long(message: str) -> str | None:
     return f"the message is too long: {n:,} characters, and an ask holds at most {MAX_MESSAGE:,}"
 
 
+def storable(text: str, what: str, usage: str) -> None:
+    """Refuse a NUL character: no database stores it in text, and no platform sends one."""
+    if "\x00" in text:
+        raise CommandError(
+            f"the {what} holds a NUL character (\\0); remove it and try again", usage
+        )
+
+
 def set_field(value: object, name: str, new: object) -> None:
     """Normalise a field of a frozen value while it is built."""
     object.__setattr__(value, name, new)
