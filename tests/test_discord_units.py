@@ -133,8 +133,8 @@ async def test_guilds_arriving_together_are_primed_one_at_a_time_per_shard() -> 
     def spawn(coro: Coroutine[Any, Any, None]) -> None:
         running.add(asyncio.ensure_future(coro))
 
-    tracked = [f"discord:{g}:{u}" for g in ("1", "2", "3", "4") for u in ("10", "11")]
-    priming = Priming(query, lambda: tracked, spawn, platform="discord", every=1.0, sleep=pause)
+    tracked = {g: ["10", "11"] for g in ("1", "2", "3", "4")}  # Tracking.by_tenant()
+    priming = Priming(query, lambda: tracked, spawn, every=1.0, sleep=pause)
     for guild, shard in (("1", 0), ("2", 0), ("3", 0), ("4", 1)):
         priming.arrived(guild, shard)
     priming.heard("2", "10")  # a presence pushed before guild 2's turn: not asked about
