@@ -3,6 +3,7 @@
 Services are found from GROUPCAST_TEST_POSTGRES / GROUPCAST_TEST_REDIS (defaults: the local
 ones). Where one is down, its tests are skipped and the summary says so, unless
 GROUPCAST_REQUIRE_SERVICES=1 (CI), where a missing service fails the run loudly.
+Under pytest-xdist each worker gets its own PostgreSQL database and Redis db (see `for_worker`).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from tortoise import Tortoise, connections
@@ -22,10 +24,35 @@ from core.presence.redis_store import RedisPresenceStore
 from core.presence.store import MemoryPresenceStore, PresenceStore
 from core.store.db import close_db, migrate, open_db
 
-POSTGRES = os.environ.get(
-    "GROUPCAST_TEST_POSTGRES", "postgres://postgres@127.0.0.1:5432/groupcast_test"
+
+def for_worker(postgres: str, redis: str, worker: str) -> tuple[str, str]:
+    """The services one pytest-xdist worker owns, so workers never drop or flush each other's data.
+
+    Worker `gwN` gets the database `<name>_gwN` (created and dropped by this worker alone) and
+    the Redis db N below the given one (15, 14, 13, … by default); run alone, the names as given.
+    Deployment tests start processes that use a whole Redis db, so a key prefix would not do.
+    """
+    if not worker:
+        return postgres, redis
+    n = int(worker.removeprefix("gw"))
+    pg = urlsplit(postgres)
+    rd = urlsplit(redis)
+    db = int(rd.path.strip("/") or 0) - n
+    if db < 0:
+        raise pytest.UsageError(
+            f"{worker} would need Redis db {db}: give GROUPCAST_TEST_REDIS a higher db or use fewer workers"
+        )
+    return (
+        urlunsplit(pg._replace(path=f"{pg.path}_{worker}")),
+        urlunsplit(rd._replace(path=f"/{db}")),
+    )
+
+
+POSTGRES, REDIS = for_worker(
+    os.environ.get("GROUPCAST_TEST_POSTGRES", "postgres://postgres@127.0.0.1:5432/groupcast_test"),
+    os.environ.get("GROUPCAST_TEST_REDIS", "redis://127.0.0.1:6379/15"),
+    os.environ.get("PYTEST_XDIST_WORKER", ""),
 )
-REDIS = os.environ.get("GROUPCAST_TEST_REDIS", "redis://127.0.0.1:6379/15")
 REQUIRE = os.environ.get("GROUPCAST_REQUIRE_SERVICES") == "1"
 TABLES = (
     "notice",
@@ -42,8 +69,6 @@ TABLES = (
     "contact",
     "tenant",
 )
-
-_skipped: dict[str, str] = {}
 
 
 async def _postgres_ready() -> str | None:
@@ -81,14 +106,20 @@ def _unavailable(backend: str, why: str) -> None:
             f"{backend} is required (GROUPCAST_REQUIRE_SERVICES=1) but unreachable: {why}",
             returncode=3,
         )
-    _skipped[backend] = why
     pytest.skip(f"{backend} unavailable: {why}")
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    for backend, why in _skipped.items():
+    # Read from the skip reports: under xdist the skips happen in the workers, not here.
+    skipped: dict[str, str] = {}
+    for report in terminalreporter.stats.get("skipped", []):
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else ""
+        backend, sep, why = reason.removeprefix("Skipped: ").partition(" unavailable: ")
+        if sep and backend in ("PostgreSQL", "Redis"):
+            skipped.setdefault(backend, why)
+    for backend, why in skipped.items():
         terminalreporter.write_line(f"groupcast: {backend} tests SKIPPED ({why})", yellow=True)
-    if not _skipped:
+    if not skipped:
         terminalreporter.write_line(
             "groupcast: ran on every backend that was asked for (SQLite, PostgreSQL, memory, Redis)"
         )
