@@ -47,7 +47,10 @@ test-lowest: | $(UV)
 	rm -rf $(LOWEST)
 	$(UV) venv -q --python $(PYTHON) $(LOWEST)
 	$(UV) pip install -q --python $(LOWEST)/bin/python --resolution lowest-direct -e '.[dev]'
-	$(MAKE) --no-print-directory lint BIN=$(LOWEST)/bin STAMP=
+	$(LOWEST)/bin/ruff check .
+	$(LOWEST)/bin/ruff format --check .
+	MYPY_CACHE_DIR=$(LOWEST)/.mypy_cache $(LOWEST)/bin/mypy core bots
+	$(LOWEST)/bin/lint-imports --no-cache
 	$(LOWEST)/bin/python -m pytest -q -n $(WORKERS) -m 'not processes' -p no:cacheprovider
 
 lint: $(STAMP)
