@@ -41,8 +41,8 @@ test-serial: $(STAMP)
 	$(BIN)/python -m pytest -q -p no:xdist
 
 # The floors in pyproject.toml hold: the lowest versions they allow of every direct
-# dependency pass lint and the tests that run in-process (the rest start subprocesses
-# and sockets, which the main suite covers on the lock's versions).
+# dependency pass lint and the suite less its slow fault and deployment scenarios
+# (those run on the lock's versions in make test; `make test-lowest SLOW=1` runs them too).
 test-lowest: | $(UV)
 	rm -rf $(LOWEST)
 	$(UV) venv -q --python $(PYTHON) $(LOWEST)
@@ -51,7 +51,7 @@ test-lowest: | $(UV)
 	$(LOWEST)/bin/ruff format --check .
 	MYPY_CACHE_DIR=$(LOWEST)/.mypy_cache $(LOWEST)/bin/mypy core bots
 	$(LOWEST)/bin/lint-imports --no-cache
-	$(LOWEST)/bin/python -m pytest -q -n $(WORKERS) -m 'not processes' -p no:cacheprovider
+	$(LOWEST)/bin/python -m pytest -q -n $(WORKERS) $(if $(SLOW),,-m 'not slow') -p no:cacheprovider
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -71,27 +71,23 @@ TABLES = (
 )
 
 
-# Modules whose tests start real groupcast processes or a pty: the slow end of the suite.
-# `-m "not processes"` leaves them out (make test-lowest: the floors are proved in-process).
-PROCESS_MODULES = frozenset(
+# Fault and deployment scenarios across real processes: the slow end of the suite.
+# `-m "not slow"` leaves them out (make test-lowest proves the floors with the rest).
+SLOW_MODULES = frozenset(
     {
-        "test_claims_script",
-        "test_cli_paths",
-        "test_config",
         "test_crash_points",
         "test_discord_shards",
         "test_faults_crash",
         "test_faults_degraded",
         "test_faults_deployment",
-        "test_shell_prompt",
     }
 )
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
-        if item.path.stem in PROCESS_MODULES:
-            item.add_marker(pytest.mark.processes)
+        if item.path.stem in SLOW_MODULES:
+            item.add_marker(pytest.mark.slow)
 
 
 async def _postgres_ready() -> str | None:
