@@ -48,10 +48,11 @@ def for_worker(postgres: str, redis: str, worker: str) -> tuple[str, str]:
     )
 
 
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")  # "gw0", "gw1", … under pytest-xdist
 POSTGRES, REDIS = for_worker(
     os.environ.get("GROUPCAST_TEST_POSTGRES", "postgres://postgres@127.0.0.1:5432/groupcast_test"),
     os.environ.get("GROUPCAST_TEST_REDIS", "redis://127.0.0.1:6379/15"),
-    os.environ.get("PYTEST_XDIST_WORKER", ""),
+    WORKER,
 )
 REQUIRE = os.environ.get("GROUPCAST_REQUIRE_SERVICES") == "1"
 TABLES = (
@@ -119,13 +120,36 @@ async def _redis_ready() -> str | None:
     return None
 
 
+def _required(backend: str, why: str) -> str:
+    return f"{backend} is required (GROUPCAST_REQUIRE_SERVICES=1) but unreachable: {why}"
+
+
 def _unavailable(backend: str, why: str) -> None:
+    if REQUIRE and WORKER:
+        pytest.fail(_required(backend, why))  # an exit in a worker would end it without a word
     if REQUIRE:
-        pytest.exit(
-            f"{backend} is required (GROUPCAST_REQUIRE_SERVICES=1) but unreachable: {why}",
-            returncode=3,
-        )
+        pytest.exit(_required(backend, why), returncode=3)
     pytest.skip(f"{backend} unavailable: {why}")
+
+
+async def _postgres_answers() -> str | None:
+    import asyncpg
+
+    try:
+        conn = await asyncio.wait_for(asyncpg.connect(POSTGRES.rpartition("/")[0] + "/postgres"), 3)
+    except Exception as exc:
+        return f"{type(exc).__name__}: {exc}"
+    await conn.close()
+    return None
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """With services required, a missing one stops the run at once, before any worker starts."""
+    if not REQUIRE or WORKER:
+        return
+    for backend, check in (("PostgreSQL", _postgres_answers), ("Redis", _redis_ready)):
+        if why := asyncio.run(check()):
+            pytest.exit(_required(backend, why), returncode=3)
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
