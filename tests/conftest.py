@@ -3,6 +3,7 @@
 Services are found from GROUPCAST_TEST_POSTGRES / GROUPCAST_TEST_REDIS (defaults: the local
 ones). Where one is down, its tests are skipped and the summary says so, unless
 GROUPCAST_REQUIRE_SERVICES=1 (CI), where a missing service fails the run loudly.
+Under pytest-xdist each worker gets its own PostgreSQL database and Redis db (see `for_worker`).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from tortoise import Tortoise, connections
@@ -22,10 +24,36 @@ from core.presence.redis_store import RedisPresenceStore
 from core.presence.store import MemoryPresenceStore, PresenceStore
 from core.store.db import close_db, migrate, open_db
 
-POSTGRES = os.environ.get(
-    "GROUPCAST_TEST_POSTGRES", "postgres://postgres@127.0.0.1:5432/groupcast_test"
+
+def for_worker(postgres: str, redis: str, worker: str) -> tuple[str, str]:
+    """The services one pytest-xdist worker owns, so workers never drop or flush each other's data.
+
+    Worker `gwN` gets the database `<name>_gwN` (created and dropped by this worker alone) and
+    the Redis db N below the given one (15, 14, 13, … by default); run alone, the names as given.
+    Deployment tests start processes that use a whole Redis db, so a key prefix would not do.
+    """
+    if not worker:
+        return postgres, redis
+    n = int(worker.removeprefix("gw"))
+    pg = urlsplit(postgres)
+    rd = urlsplit(redis)
+    db = int(rd.path.strip("/") or 0) - n
+    if db < 0:
+        raise pytest.UsageError(
+            f"{worker} would need Redis db {db}: give GROUPCAST_TEST_REDIS a higher db or use fewer workers"
+        )
+    return (
+        urlunsplit(pg._replace(path=f"{pg.path}_{worker}")),
+        urlunsplit(rd._replace(path=f"/{db}")),
+    )
+
+
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")  # "gw0", "gw1", … under pytest-xdist
+POSTGRES, REDIS = for_worker(
+    os.environ.get("GROUPCAST_TEST_POSTGRES", "postgres://postgres@127.0.0.1:5432/groupcast_test"),
+    os.environ.get("GROUPCAST_TEST_REDIS", "redis://127.0.0.1:6379/15"),
+    WORKER,
 )
-REDIS = os.environ.get("GROUPCAST_TEST_REDIS", "redis://127.0.0.1:6379/15")
 REQUIRE = os.environ.get("GROUPCAST_REQUIRE_SERVICES") == "1"
 TABLES = (
     "notice",
@@ -43,7 +71,24 @@ TABLES = (
     "tenant",
 )
 
-_skipped: dict[str, str] = {}
+
+# Fault and deployment scenarios across real processes: the slow end of the suite.
+# `-m "not slow"` leaves them out (make test-lowest proves the floors with the rest).
+SLOW_MODULES = frozenset(
+    {
+        "test_crash_points",
+        "test_discord_shards",
+        "test_faults_crash",
+        "test_faults_degraded",
+        "test_faults_deployment",
+    }
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.path.stem in SLOW_MODULES:
+            item.add_marker(pytest.mark.slow)
 
 
 async def _postgres_ready() -> str | None:
@@ -75,20 +120,49 @@ async def _redis_ready() -> str | None:
     return None
 
 
+def _required(backend: str, why: str) -> str:
+    return f"{backend} is required (GROUPCAST_REQUIRE_SERVICES=1) but unreachable: {why}"
+
+
 def _unavailable(backend: str, why: str) -> None:
+    if REQUIRE and WORKER:
+        pytest.fail(_required(backend, why))  # an exit in a worker would end it without a word
     if REQUIRE:
-        pytest.exit(
-            f"{backend} is required (GROUPCAST_REQUIRE_SERVICES=1) but unreachable: {why}",
-            returncode=3,
-        )
-    _skipped[backend] = why
+        pytest.exit(_required(backend, why), returncode=3)
     pytest.skip(f"{backend} unavailable: {why}")
 
 
+async def _postgres_answers() -> str | None:
+    import asyncpg
+
+    try:
+        conn = await asyncio.wait_for(asyncpg.connect(POSTGRES.rpartition("/")[0] + "/postgres"), 3)
+    except Exception as exc:
+        return f"{type(exc).__name__}: {exc}"
+    await conn.close()
+    return None
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """With services required, a missing one stops the run at once, before any worker starts."""
+    if not REQUIRE or WORKER:
+        return
+    for backend, check in (("PostgreSQL", _postgres_answers), ("Redis", _redis_ready)):
+        if why := asyncio.run(check()):
+            pytest.exit(_required(backend, why), returncode=3)
+
+
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    for backend, why in _skipped.items():
+    # Read from the skip reports: under xdist the skips happen in the workers, not here.
+    skipped: dict[str, str] = {}
+    for report in terminalreporter.stats.get("skipped", []):
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else ""
+        backend, sep, why = reason.removeprefix("Skipped: ").partition(" unavailable: ")
+        if sep and backend in ("PostgreSQL", "Redis"):
+            skipped.setdefault(backend, why)
+    for backend, why in skipped.items():
         terminalreporter.write_line(f"groupcast: {backend} tests SKIPPED ({why})", yellow=True)
-    if not _skipped:
+    if not skipped:
         terminalreporter.write_line(
             "groupcast: ran on every backend that was asked for (SQLite, PostgreSQL, memory, Redis)"
         )

@@ -25,7 +25,7 @@ ROLE = 720000000000000001
 ALICE = 730000000000000001
 BOB = 730000000000000002
 CAROL = 730000000000000003
-TIMEOUT = 5.0
+TIMEOUT = 30.0  # a deadline, never waited out when things work: generous for a loaded machine
 
 
 def _intents() -> discord.Intents:

@@ -1,7 +1,7 @@
 """The Procfile's deployment under test: a real `groupcast slack` and a real `groupcast discord`
 process on one database + Redis, each pointed at its stand-in running in the test's event loop.
 
-Reusable: `Deployment.start(name, **env)` / `kill(name)` restart one process with extra
+Reusable: `Deployment.start(name, **env)` / `await kill(name)` restart one process with extra
 environment (a fault point, say), and `until` polls with a deadline while the stand-ins keep
 serving. Nothing here sleeps for a fixed time: every wait is a deadline loop over the stand-ins'
 state.
@@ -90,13 +90,23 @@ class Deployment:
             )
         return proc
 
-    def kill(self, name: str, sig: int = signal.SIGKILL) -> None:
-        """Stop one process at once (SIGKILL by default), keeping its log."""
+    async def kill(self, name: str, sig: int = signal.SIGKILL, timeout: float = 30.0) -> None:
+        """Stop one process (SIGKILL by default), keeping its log.
+
+        The wait yields to the event loop: a process stopping gracefully still talks to the
+        stand-ins (the gateway's close), which serve from this loop, so blocking here would
+        hold its exit back until its own timeouts fire.
+        """
         proc = self.procs.pop(name)
         proc.proc.send_signal(sig)
-        proc.proc.wait(10)
+        deadline = time.monotonic() + timeout
+        while proc.proc.poll() is None and time.monotonic() < deadline:
+            proc.read_to_end(time.monotonic())  # drain stdout without blocking
+            await asyncio.sleep(POLL)
+        status = proc.proc.poll()
         self.logs.setdefault(name, []).append(proc.stderr())
         proc.close()
+        assert status is not None, f"{name} did not exit within {timeout}s of signal {sig}"
 
     def stderr(self) -> str:
         """Both processes' logs (earlier runs too), for a failure message."""
@@ -214,4 +224,4 @@ async def deployment(
             yield d
         finally:
             for name in list(d.procs):
-                d.kill(name, signal.SIGTERM)
+                await d.kill(name, signal.SIGTERM)
