@@ -24,4 +24,3 @@ async def test_a_nul_byte_is_refused_in_words_and_changes_nothing(
     t = await workspace.run(line, as_user="bob")
     assert "NUL" in t.reply() and "Try:" in t.reply(), t.reply()
     assert await Community.all().count() == before
-
