@@ -733,8 +733,8 @@ def test_near_valid_command_lines_parse_or_are_refused(line: tuple[str, str]) ->
             ("--count 7", Mode.SOME, 7),
         ]
     ),
-    message=st.text(min_size=1, max_size=100).filter(
-        lambda s: s.strip() and not s.split()[0].startswith("--")
+    message=st.text(min_size=1, max_size=100).filter(  # a NUL is refused: test_awkward_text
+        lambda s: s.strip() and not s.split()[0].startswith("--") and "\x00" not in s
     ),
 )
 def test_a_valid_request_always_parses_to_what_was_written(
