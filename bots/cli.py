@@ -24,8 +24,10 @@ The shell never reads DATABASE_URL: it keeps its own file (groupcast-shell.sqlit
 unless --database names another, so it cannot seed demo people into a real database.
 environment: RANDOM_SEED (who is picked first), ASK_TIMEOUT_SECONDS, MAX_ATTEMPTS""",
     "slack": f"""{COMMON_VARS}
-  SLACK_BOT_TOKEN       xoxb-… (required)
+  SLACK_BOT_TOKEN       xoxb-… (one workspace; required unless OAuth below)
   SLACK_SIGNING_SECRET  from Basic Information (required)
+  SLACK_CLIENT_ID, SLACK_CLIENT_SECRET, SLACK_TOKEN_KEY
+                        OAuth installs for many workspaces (instead of SLACK_BOT_TOKEN)
   SLACK_APP_TOKEN       xapp-…: Socket Mode instead of HTTP (optional)
   PORT                  HTTP mode: /slack/events, /healthz, /readyz, /metrics (default 3000)
   HEALTH_PORT           Socket Mode: /healthz, /readyz, /metrics (default 8080)""",
@@ -120,6 +122,8 @@ def main(argv: list[str] | None = None) -> int:
 
 def unconfigured(command: str, settings: Settings) -> str | None:
     """Why a Procfile process has nothing to do (its bot's token is unset), else None."""
+    if command == "slack" and settings.slack_client_id:
+        return None  # OAuth distribution: each workspace's token comes from its install
     name, token = (
         (SLACK, settings.slack_bot_token)
         if command == "slack"

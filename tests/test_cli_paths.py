@@ -161,3 +161,17 @@ def test_a_configured_procfile_process_starts_and_checks_its_token(tmp_path: Pat
     )
     assert done.returncode == 2
     assert "cannot reach Discord at http://127.0.0.1:9" in one_line(done)
+
+
+def test_an_oauth_setup_counts_as_configured_for_the_web_process(tmp_path: Path) -> None:
+    """Multi-workspace Slack has no SLACK_BOT_TOKEN: the web process must not skip itself."""
+    done = groupcast(
+        tmp_path,
+        *procfile()["web"],
+        SLACK_CLIENT_ID="1.2",
+        SLACK_CLIENT_SECRET="s",
+        SLACK_SIGNING_SECRET="s",
+        DATABASE_URL=f"sqlite://{tmp_path}/db.sqlite3",
+    )
+    assert done.returncode == 2  # past the Procfile check, stopped on the missing key
+    assert "SLACK_TOKEN_KEY" in one_line(done)
