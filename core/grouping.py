@@ -46,6 +46,13 @@ class Resolution:
     skipped: list[Skip] = field(default_factory=list)
     rest: Sequence[Member] = ()
     unchecked: int = 0
+    passed: frozenset[int] = frozenset()
+    """Contact ids never candidates (the requester, those already asked): `rest` may hold
+    them, since the walk stopped before reaching them, but nobody should read them as spare."""
+
+    def spare(self) -> list[Member]:
+        """The members not needed to decide, without the ones who were never candidates."""
+        return [m for m in self.rest if m.contact_id not in self.passed]
 
 
 def resolve(
@@ -66,7 +73,7 @@ def resolve(
     The requester is never a target, and nobody already asked for this request is asked again.
     """
     done = set(exclude)
-    res = Resolution()
+    res = Resolution(passed=frozenset((*done, requester_id)))
     picky = mode in (Mode.ONE, Mode.SOME)
     limit = wanted if picky else len(members)
     for i, m in enumerate(members):

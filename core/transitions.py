@@ -187,7 +187,8 @@ class Transitions:
             return []
         explain, free = self.resolver.explainer("UTC"), self.resolver.monitor.availability
         return [
-            [m.contact_id, NOT_NEEDED if free(m.key) is AVAILABLE else explain(m)] for m in res.rest
+            [m.contact_id, NOT_NEEDED if free(m.key) is AVAILABLE else explain(m)]
+            for m in res.spare()
         ]
 
     # -- a send finished --------------------------------------------------------------

@@ -30,6 +30,17 @@ async def test_the_requester_is_never_their_own_target(workspace: Workspace) -> 
     assert sorted(t.asked()) == ["bob", "dave"]
 
 
+async def test_the_requester_is_not_offered_as_spare_nor_is_anyone_already_asked(
+    workspace: Workspace,
+) -> None:
+    t = await workspace.run("/ask-available frontend one?", as_user="bob")
+    assert "Also available, not needed this time: bob" not in t.reply(), t.reply()
+    assert (
+        "bob (available, not needed)"
+        not in (await workspace.run("/ask-available why", as_user="bob")).reply()
+    )
+
+
 async def test_least_recently_asked_goes_first(workspace: Workspace) -> None:
     first = await workspace.run("/ask-available frontend one?")
     second = await workspace.run("/ask-available frontend two?")

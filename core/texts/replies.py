@@ -39,7 +39,7 @@ def skips(res: Resolution, explain: Explain, availability: IsAvailable) -> list[
     at are described too while there are few of them (a large community gets a count)."""
     skipped = others(res.skipped)
     spare: list[str] = []
-    rest = res.rest if len(res.rest) <= EXPLAINED_REST else ()
+    rest = res.spare() if len(res.rest) <= EXPLAINED_REST else ()
     for m in rest:
         if availability(m.key) is Availability.AVAILABLE:
             spare.append(m.name)
