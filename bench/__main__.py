@@ -19,7 +19,7 @@ BENCHES = (
     ("resolve", "Resolve `one`"),
     ("redis_presence", "Redis presence"),
     ("fanout", "Fan-out"),
-    ("ack", "Acknowledgement"),
+    ("ack", "Acknowledgement and time to the first DM"),
     ("scale", "Scale: many Slack workspaces"),
 )
 
@@ -52,17 +52,29 @@ LIMITS = """\
   more for PUBLISH (~0.03 µs) and the socket write of both (~0.5 ms a 1,000-record batch,
   loopback TCP processed on our core); on a loaded 2-core machine the server also takes CPU
   from the same two cores.
-- **Fan-out**: the pacer learns the limiter's burst and refill from its X-RateLimit headers
-  (the Slack stand-in sends Discord-style ones; real Slack sends only Retry-After, so there
-  the configured rate stays a guess), paces 2 % under it, and a 429 gives the refused slot
-  back and holds only the precise reset, so a refusal costs milliseconds, not a second.
-  Against a limiter with no burst, arrival jitter still lands an occasional send early.
-- **Acknowledgement**: slash commands are now verified and answered before bolt sees them
-  (bots/slack/intake.py) and their work runs on 4 queue workers, which took p99 from
-  ~430 ms to ~260-330 ms. What is left is the one event loop: the 4 workers' command work
-  (bolt's dispatch, the engine, SQLite) interleaves with the 200 accepts, and the client's
-  thread shares the GIL. The next step is the workers in a separate process fed through
-  the database or Redis (the queue's interface stays), or a second web process.
+- **Fan-out** (no burst): the pacer learns the limiter's burst and refill from its
+  X-RateLimit headers (the Slack stand-in sends Discord-style ones; real Slack sends only
+  Retry-After, so there the configured rate stays a guess) and paces 2 % under it. What is
+  left is arrival jitter: against a limiter with no burst, a call that reaches it a few ms
+  early is refused. Measured causes, each fixed: asyncio's timers wake up to 1 ms late (a
+  2.5 % drift at 25/s; `punctual` yields the last 1.5 ms), a waiter behind one that went
+  late kept its old slot (the bucket now also counts what actually went, `Bucket.ready`), a
+  refused call's retry went to the end of the line and its slot was handed out twice
+  (now it goes at the precise reset, ahead of the line), a precise reset was cut short for
+  a limit of 1 (`retry_after`), the guess's first interval (0.2 s) outlived the learned
+  shape, and slack_sdk opened a new connection per call (the client now shares a session).
+  The rest is the machine: each refusal costs a reply's trip, and on this shared 2-core VM
+  our process and the stand-in's are sometimes descheduled or in a gen-2 collection for
+  50-200 ms; the ratio is ~1.02-1.04 at load < 3 and 1.05-1.07 at load 5-7.
+- **Acknowledgement and the first DM**: the ack reads no form (a look at the field names
+  says it is a command), verifies the signature and answers 200; bolt parses the form on a
+  worker, and workers start nothing while requests are still arriving (`QUIET`, at most
+  `MAX_DEFER`). Behind it, three things held a burst's DMs back and were fixed: the
+  worker waited for its paced reply (now only for the command's work), each ask's
+  presence check queued behind Tier 2's dnd.teamInfo (an ask now checks only what the
+  pacing lets go at once and says who was left unchecked), and concurrent asks all picked
+  the same least-recently-asked member (asks to one community now resolve in turn). The
+  client and the stand-in run in their own processes: on a thread they shared our GIL.
 """
 
 

@@ -34,6 +34,7 @@ from core.store.models import (
 from core.store.models import Resolution as ResolutionAudit
 from core.store.queries import column_ints
 from core.strategies import strategy_for
+from core.tasks import Turns
 from core.texts import asks as texts
 from core.texts import cancel as cancel_texts
 from core.texts import replies
@@ -83,13 +84,23 @@ class Transitions:
         self.platform = platform
         self.ask_timeout = ask_timeout
         self.max_attempts = max_attempts
+        # Concurrent asks to one community (a burst through the command workers) would all
+        # read the roster before any committed and pick the same least-recently-asked member.
+        self.resolving = Turns()
 
     # -- a new request ----------------------------------------------------------------
 
     async def open(
         self, who: Who, community: Community, mode: Mode, wanted: int, text: str, place: Place
     ) -> Opened:
-        """Resolve, then record the request, its audit and its deliveries in one commit."""
+        """Resolve, then record the request, its audit and its deliveries in one commit; asks
+        to one community take turns, so each resolves after the one before it committed."""
+        async with self.resolving.turn(community.id):
+            return await self._open(who, community, mode, wanted, text, place)
+
+    async def _open(
+        self, who: Who, community: Community, mode: Mode, wanted: int, text: str, place: Place
+    ) -> Opened:
         res = await self.resolver.pick(
             community, who.actor.tenant, who.contact_id, mode, wanted, set(), who.actor.tz or "UTC"
         )

@@ -90,6 +90,7 @@ async def test_a_community_larger_than_the_budget_says_how_many_were_not_checked
         assert "Added" in await world.command(ALICE, "/community", f"add crowd {names}")
     # Joining spent the minute's budget on the first 49; the rest wait for the prober.
     world.clock.advance(world.settings.presence_stale_seconds + 60)  # all stale, budget full
+    world.vt.t += world.settings.presence_stale_seconds + 60  # and the pacing's clock with it
     answer = await world.command(ALICE, "/ask-available", "crowd --all who's around?")
     assert "20 members were not checked" in answer
     assert len(asked(world, tuple(crowd))) == 50  # the members checked, in strategy order

@@ -27,6 +27,9 @@ from core.presence.signals import Activity, Huddle, Signal, Status
 log = logging.getLogger(__name__)
 
 USER_REF_RE = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
+WORKED = "groupcast_worked"
+"""Context key of a future the command intake waits on: set once a command's own work is done
+(what is left is its reply, paced), so the intake's worker can take the next command."""
 Next = Callable[[], Awaitable[None]]
 
 
@@ -81,9 +84,17 @@ class SlackBot:
         except Exception:
             log.exception("Slack listener failed")
         finally:
+            self.worked(context)
             future = context.get("groupcast_job")
             if isinstance(future, asyncio.Future) and not future.done():
                 future.set_result(None)
+
+    @staticmethod
+    def worked(context: AsyncBoltContext) -> None:
+        """The command's own work is done; a command intake waiting on it may go on."""
+        future = context.get(WORKED)
+        if isinstance(future, asyncio.Future) and not future.done():
+            future.set_result(None)
 
     async def settle(self) -> None:
         """Wait until every listener and the background sends they started are done."""
@@ -250,6 +261,9 @@ def build_app(
                 actor = bot.actor(team, user, command.get("user_name", ""))
                 text = render.decode(command.get("text", ""))
                 answer = await engine.command(actor, name, text, Place(channel, None, None))
+                bot.worked(
+                    context
+                )  # the reply below waits its turn under chat.postEphemeral's limit
                 await bot.reply(team, channel, user, answer, respond)
                 named = USER_REF_RE.findall(text)
                 bot.behind(team, named if actor.tz else [user, *named])

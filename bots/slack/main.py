@@ -32,23 +32,41 @@ log = logging.getLogger(__name__)
 
 
 def make_pacer(settings: Settings) -> Pacer:
-    """The workspace's posting budget, as the deployment configures it (SLACK_POST_RATE/BURST)."""
-    return Pacer(rates={"chat.postMessage": (settings.slack_post_rate, settings.slack_post_burst)})
+    """The workspace's budgets as the deployment configures them: posting (SLACK_POST_RATE/BURST)
+    and presence probes (SLACK_PRESENCE_CALLS_PER_MINUTE, a minute's worth at once)."""
+    probes = settings.slack_presence_calls_per_minute
+    return Pacer(
+        rates={
+            "chat.postMessage": (settings.slack_post_rate, settings.slack_post_burst),
+            "users.getPresence": (probes / 60, max(1.0, probes)),
+        }
+    )
+
+
+CLIENT_TIMEOUT = 30.0
+"""Seconds a Web API call may take before it counts as failed (ambiguously, for posts)."""
 
 
 def make_client(
-    token: str | None, settings: Settings, pacer: Pacer, *, timeout: float = 30.0
+    token: str | None,
+    settings: Settings,
+    pacer: Pacer,
+    *,
+    timeout: float = CLIENT_TIMEOUT,
+    session: aiohttp.ClientSession | None = None,
 ) -> AsyncWebClient:
     """The Web API client: SLACK_API_URL, connection retries, and 429/5xx through the pacer.
 
     Posting is never repeated on a 5xx or a broken connection (it may have been stored);
-    SlackPlatform looks for the message instead.
+    SlackPlatform looks for the message instead. With `session`, calls reuse its connections
+    (and its timeout applies); without, slack_sdk opens a new connection for every call.
     """
     return AsyncWebClient(
         token=token,
         base_url=settings.slack_api_url,
         timeout=timeout,  # type: ignore[arg-type]  # slack_sdk annotates int, uses aiohttp's float
         retry_handlers=[ConnectionRetry(), PacedRetry(pacer)],
+        session=session,
     )
 
 
@@ -121,19 +139,29 @@ async def _probing(prober: Prober, every: float) -> None:
         await asyncio.sleep(every)
 
 
-def _route(token: str, settings: Settings) -> tuple[AsyncWebClient, Pacer]:
+def _route(
+    token: str, settings: Settings, session: aiohttp.ClientSession
+) -> tuple[AsyncWebClient, Pacer]:
     """An installed workspace's own client and posting budget."""
     pacer = make_pacer(settings)
-    return make_client(token, settings, pacer), pacer
+    return make_client(token, settings, pacer, session=session), pacer
 
 
 async def run_slack(settings: Settings) -> int:
     """Start the bot; returns when the server stops."""
-    oauth = distribution(settings, lambda tok: _route(tok, settings))  # None: one token
+    # One connection pool for every Web API call: without it slack_sdk opens (and, against
+    # slack.com, TLS-handshakes) a new connection for each call, a DM's first DM included.
+    timeout = aiohttp.ClientTimeout(total=CLIENT_TIMEOUT)
+    async with aiohttp.ClientSession(timeout=timeout) as session:
+        return await _serve(settings, session)
+
+
+async def _serve(settings: Settings, session: aiohttp.ClientSession) -> int:
+    oauth = distribution(settings, lambda tok: _route(tok, settings, session))  # None: one token
     token = None if oauth else require(settings.slack_bot_token, "SLACK_BOT_TOKEN")
     secret = require(settings.slack_signing_secret, "SLACK_SIGNING_SECRET")
     pacer = make_pacer(settings)
-    client = make_client(token, settings, pacer)
+    client = make_client(token, settings, pacer, session=session)
     platform = SlackPlatform(client, pacer)
     # One token is checked now; OAuth installs bring their own tokens, checked as they arrive.
     if oauth is None and (problem := await auth_problem(client, settings)):

@@ -9,7 +9,6 @@ that was refused; rate-limit headers, when a limiter sends them, replace the gue
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -21,7 +20,7 @@ from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
 
 from core.metrics import RATE_LIMITED
-from core.ratelimit import Limiter, Monotonic, Sleep, retry_after
+from core.ratelimit import Bucket, Limiter, Monotonic, Sleep, punctual, retry_after
 
 # Slack's tiers are "N+ per minute" with bursts allowed; these stay just inside them.
 DEFAULT_RATES: dict[str, tuple[float, float]] = {
@@ -35,7 +34,10 @@ DEFAULT_RATES: dict[str, tuple[float, float]] = {
     "views.publish": (100 / 60, 20.0),  # Tier 4
     "users.info": (100 / 60, 20.0),  # Tier 4
     "users.list": (20 / 60, 3.0),  # Tier 2; paged, 200 people a page
-    "users.getPresence": (50 / 60, 5.0),  # Tier 3; the prober budgets below this anyway
+    # Tier 3. A minute's worth at once, like the prober's budget (SLACK_PRESENCE_CALLS_PER_MINUTE),
+    # which is what keeps us under Slack's limit; a smaller burst here would queue an ask's
+    # presence check behind the limit instead of spending the budget it has.
+    "users.getPresence": (50 / 60, 50.0),
     "dnd.teamInfo": (20 / 60, 2.0),  # Tier 2
     "chat.getPermalink": (100 / 60, 20.0),
 }
@@ -59,7 +61,7 @@ class Pacer:
         rates: dict[str, tuple[float, float]] | None = None,
         per_channel: tuple[float, float] = PER_CHANNEL,
         monotonic: Monotonic = time.monotonic,
-        sleep: Sleep = asyncio.sleep,
+        sleep: Sleep = punctual,
         margin: float = MARGIN,
     ) -> None:
         self.limiter = Limiter(
@@ -73,14 +75,24 @@ class Pacer:
     def rates(self) -> dict[str, tuple[float, float]]:
         return self.limiter.rates
 
-    async def acquire(self, method: str, channel: str | None = None) -> None:
-        """Wait for this call's turn in the method's and (for posts) the channel's bucket."""
+    def _buckets(self, method: str, channel: str | None) -> list[Bucket]:
         buckets = [b for b in (self.limiter.bucket(method),) if b is not None]
         if channel and method in CHANNEL_METHODS:
             per = self.limiter.bucket(f"channel:{channel}", self.per_channel)
             assert per is not None
             buckets.append(per)
-        await self.limiter.acquire(buckets)
+        return buckets
+
+    async def acquire(
+        self, method: str, channel: str | None = None, *, again: bool = False
+    ) -> None:
+        """Wait for this call's turn in the method's and (for posts) the channel's bucket;
+        `again`: a refused call's retry, which goes at the platform's reset, ahead of the line."""
+        await self.limiter.acquire(self._buckets(method, channel), again=again)
+
+    def take_now(self, method: str, channel: str | None = None) -> bool:
+        """This call's turn if it is now; False (nothing taken) if it would have to wait."""
+        return self.limiter.take_now(self._buckets(method, channel))
 
     def hold(self, method: str, seconds: float, *, refund: bool = False) -> None:
         """Slack said 429: nobody calls this method again before Retry-After has passed."""
@@ -136,14 +148,15 @@ class PacedRetry(AsyncRetryHandler):
         error: Exception | None = None,
     ) -> None:
         method = _method_of(request)
+        again = response is not None and response.status_code == 429
         if response is not None and response.status_code == 429:
             RATE_LIMITED.labels(method).inc()
-            self.pacer.learn(method, response.headers)
             self.pacer.hold(method, retry_after(response.headers), refund=True)
+            self.pacer.learn(method, response.headers)
         else:
             await self.pacer.sleep(min(30.0, 0.5 * 2**state.current_attempt))
         state.next_attempt_requested = True
-        await self.pacer.acquire(method, _channel_of(request))
+        await self.pacer.acquire(method, _channel_of(request), again=again)
         state.increment_current_attempt()
 
 

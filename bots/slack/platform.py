@@ -110,10 +110,26 @@ class SlackPlatform:
 
     async def call(self, method: str, /, **args: Any) -> AsyncSlackResponse:
         """One paced Web API call; Slack's failures become DeliveryFailed."""
+        got = await self._call(method, args, wait_turn=True)
+        assert got is not None
+        return got
+
+    async def call_now(self, method: str, /, **args: Any) -> AsyncSlackResponse | None:
+        """The call if its turn under the pacing is now; None, without calling, if it would have
+        to wait (someone waits on the answer, and the limit would make them wait long)."""
+        return await self._call(method, args, wait_turn=False)
+
+    async def _call(
+        self, method: str, args: dict[str, Any], *, wait_turn: bool
+    ) -> AsyncSlackResponse | None:
         channel = args.get("channel")
         team = current_team()
         client, pacer = await self._route(method, team)
-        await pacer.acquire(method, channel if isinstance(channel, str) else None)
+        where = channel if isinstance(channel, str) else None
+        if not wait_turn and not pacer.take_now(method, where):
+            return None
+        if wait_turn:
+            await pacer.acquire(method, where)
         try:
             if method in JSON_METHODS:
                 resp = await client.api_call(method, json=args)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Iterable
+from typing import Any
 
 from bots.slack.platform import SlackPlatform
 from bots.slack.workspaces import team_scope
@@ -93,43 +94,66 @@ class Prober:
         return done
 
     async def check(self, tenant: str, user_ids: list[str]) -> int:
-        """The core asks about these people, most wanted first: probe as many as the budget
-        allows now (never beyond it) and say how many that was."""
+        """The core asks about these people (an ask, a join), most wanted first: probe as many
+        as the budget allows and the pacing lets go at once, and say how many that was.
+
+        Someone is waiting on the answer, so a check never queues behind the rate limit (a
+        burst of asks would otherwise wait minutes on Tier 2's dnd.teamInfo); who is left
+        unchecked is said in the reply, and the background rounds catch up."""
         take = user_ids[: max(0, int(self._budget(tenant).available(self.clock.now())))]
-        if take:
-            await self.probe(tenant, take)
-        return len(take)
+        if not take:
+            return 0
+        with team_scope(tenant):
+            return await self._probe(tenant, take, at_once=True)
 
     async def probe(self, tenant: str, user_ids: list[str]) -> int:
         """users.getPresence for each person and dnd.teamInfo in batches; feeds the monitor."""
         with team_scope(tenant):
             return await self._probe(tenant, user_ids)
 
-    async def _probe(self, tenant: str, user_ids: list[str]) -> int:
+    async def _call(self, at_once: bool, method: str, **args: Any) -> Any:
+        """A paced call; with `at_once`, None instead of waiting for its turn."""
+        if at_once:
+            return await self.platform.call_now(method, **args)
+        return await self.platform.call(method, **args)
+
+    async def _probe(self, tenant: str, user_ids: list[str], *, at_once: bool = False) -> int:
+        """Returns how many people were probed: with `at_once`, those the pacing let go now
+        (the first n), else those whose presence came back."""
         budget = self._budget(tenant)
-        done = 0
+        done = asked = 0
         for uid in user_ids:
-            budget.spend(1, self.clock.now())  # into debt for a confirm: the prober waits it out
             try:
-                resp = await self.platform.call("users.getPresence", user=uid)
+                resp = await self._call(at_once, "users.getPresence", user=uid)
             except DeliveryFailed as exc:
+                budget.spend(1, self.clock.now())
+                asked += 1
                 log.info("presence of %s unknown: %s", uid, exc.reason)
                 continue
+            if resp is None:
+                break  # its turn is not now: the rest stay unchecked
+            budget.spend(1, self.clock.now())  # into debt for a confirm: the prober waits it out
+            asked += 1
             state = NATIVE.get(str(resp.get("presence", "")))
             key = self._key(tenant, uid)
             if state is not None:
                 self.observe(key, Native(state, ttl=self.ttl, source="users.getPresence"))
                 self._probed[key] = self.clock.now()
                 done += 1
-        for i in range(0, len(user_ids), DND_BATCH):
-            await self._dnd(tenant, user_ids[i : i + DND_BATCH])
-        return done
+        probed = user_ids[:asked]
+        for i in range(0, len(probed), DND_BATCH):
+            await self._dnd(tenant, probed[i : i + DND_BATCH], at_once)
+        return asked if at_once else done
 
-    async def _dnd(self, tenant: str, user_ids: list[str]) -> None:
+    async def _dnd(self, tenant: str, user_ids: list[str], at_once: bool) -> None:
+        """Do-not-disturb in one call; at once only if its turn is now (Slack also pushes
+        dnd_updated_user, so a skipped check costs little)."""
         try:
-            resp = await self.platform.call("dnd.teamInfo", users=",".join(user_ids))
+            resp = await self._call(at_once, "dnd.teamInfo", users=",".join(user_ids))
         except DeliveryFailed as exc:
             log.info("do-not-disturb unknown: %s", exc.reason)
+            return
+        if resp is None:
             return
         users = resp.get("users") or {}
         for uid, info in users.items():
