@@ -14,6 +14,7 @@ from contextlib import asynccontextmanager
 from core.admin import CommunityAdmin
 from core.admin.members import Members
 from core.admin.settings import CommunitySettings
+from core.choices import Choices
 from core.clock import Clock, SystemClock
 from core.config import Settings
 from core.deliveries import DeliverySender
@@ -65,7 +66,10 @@ def build_engine(
 ) -> Engine:
     """Every collaborator built once, each handed only what it needs."""
     clock = clock or SystemClock()
-    monitor = PresenceMonitor(store or presence_store(settings), clock, policy(settings))
+    choices = Choices(platform.name, clock)
+    monitor = PresenceMonitor(
+        store or presence_store(settings), clock, policy(settings), chosen=choices.load
+    )
     worker = uuid.uuid4().hex[:12]
     directory = Directory()
     resolver = Resolver(directory, monitor, platform, clock, random.Random(settings.random_seed))
@@ -112,6 +116,7 @@ def build_engine(
             monitor=monitor,
             ownership=ownership,
         ),
+        choices=choices,
     )
 
 

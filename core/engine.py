@@ -16,6 +16,7 @@ from typing import Any
 
 from core import cancel, escalation, insights, keys, mentions, my_asks
 from core.admin import CommunityAdmin
+from core.choices import Choices
 from core.clock import Clock
 from core.commands import (
     Ask,
@@ -92,6 +93,7 @@ class Engine:
         admin: CommunityAdmin,
         ownership: Ownership,
         retention: Retention,
+        choices: Choices,
     ) -> None:
         self.platform = platform
         self.monitor = monitor
@@ -117,6 +119,7 @@ class Engine:
         deliveries.leases.ownership = notices.leases.ownership = ownership
         escalations.ownership = ownership
         self.retention = retention  # tenants that removed the app: kept, then purged
+        self.choices = choices  # /away, /busy, /available, /hours: kept across restarts
 
     @property
     def tracked(self) -> Tracking:
@@ -143,7 +146,16 @@ class Engine:
     async def start(self) -> None:
         """Load who to track, then finish whatever a previous process left pending."""
         await self.tracking.load()
+        await self.restore_choices()
         await self.tick()
+
+    async def restore_choices(self) -> None:
+        """Tracked people's `/away`, `/busy`, `/available` and `/hours`, back from the database:
+        from the shared store where it holds their record, else from their contact row."""
+        chosen = [k for k in await self.choices.keys() if k in self.tracking]
+        await self.monitor.load(chosen)  # records not held here: the store's, else the rows'
+        for key, (made, choices) in (await self.choices.load(chosen)).items():
+            self.monitor.restore(key, made, choices)  # records held already (pushed early)
 
     # -- inbound ----------------------------------------------------------------------
 
@@ -177,7 +189,7 @@ class Engine:
             if isinstance(cmd, CommunityCommand):
                 return await self.admin.run(who, cmd, place or Place())
             if isinstance(cmd, SetAvailability):
-                return self._set_availability(who, cmd)
+                return await self._set_availability(who, cmd)
             return await self._set_hours(who, cmd)
         except CommandError as exc:
             return exc.reply()
@@ -346,10 +358,12 @@ class Engine:
 
     # -- availability -----------------------------------------------------------------
 
-    def _set_availability(self, who: Who, cmd: SetAvailability) -> Message:
+    async def _set_availability(self, who: Who, cmd: SetAvailability) -> Message:
         now, tz = self.clock.now(), who.actor.tz or "UTC"
         until = now + cmd.duration if cmd.duration else None
-        self.observe(who.key, Override(cmd.availability, until, cmd.note))
+        override = Override(cmd.availability, until, cmd.note)
+        await self.choices.save(who.contact_id, override)
+        self.observe(who.key, override)
         if cmd.availability is None:
             verdict = self.monitor.verdict(who.key)
             return Message.of(availability.back_to_automatic(verdict, tz, now))
@@ -357,9 +371,12 @@ class Engine:
 
     async def _set_hours(self, who: Who, cmd: SetHours) -> Message:
         if cmd.start_minute is None:
+            await self.choices.save(who.contact_id, ClearHours())
             self.observe(who.key, ClearHours())
             return Message.of(availability.HOURS_CLEARED)
         contact = await self.directory.contact(who.tenant_id, who.actor.user_id)
         tz = cmd.tz or (contact.tz if contact else None) or "UTC"
-        self.observe(who.key, WorkingHours(cmd.start_minute, cmd.end_minute, cmd.days, tz))
+        hours = WorkingHours(cmd.start_minute, cmd.end_minute, cmd.days, tz)
+        await self.choices.save(who.contact_id, hours)
+        self.observe(who.key, hours)
         return Message.of(availability.hours_set(cmd.start_minute, cmd.end_minute, cmd.label, tz))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import heapq
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import NamedTuple
 
 from core.clock import Clock
@@ -58,15 +58,24 @@ class Change(NamedTuple):
 
 
 Listener = Callable[[Change], None]
+Chosen = Callable[[list[str]], Awaitable[dict[str, tuple[float, list[Override | WorkingHours]]]]]
+"""Reads back what people chose (`core.choices`): key -> (when, the choices still in force)."""
 
 
 class PresenceMonitor:
     """Keeps the working set in process (fast reads), writes behind to a shared store."""
 
-    def __init__(self, store: PresenceStore, clock: Clock, policy: Policy | None = None) -> None:
+    def __init__(
+        self,
+        store: PresenceStore,
+        clock: Clock,
+        policy: Policy | None = None,
+        chosen: Chosen | None = None,
+    ) -> None:
         self.store = store
         self.clock = clock
         self.policy = policy or Policy()
+        self.chosen = chosen
         self._records: dict[str, PushedRecord] = {}
         self._dirty: set[str] = set()
         self._deadlines: list[tuple[float, str]] = []
@@ -263,6 +272,33 @@ class PresenceMonitor:
             return
         for key, wire in found.items():
             self._adopt(key, wire)
+        rest = [k for k in missing if k not in found]
+        if rest and self.chosen is not None:
+            try:
+                restored = await self.chosen(rest)
+            except Exception as exc:  # as with the store: a resolution goes on without them
+                log.warning("could not read back chosen presence: %s", exc)
+                return
+            for key, (made, choices) in restored.items():
+                self.restore(key, made, choices)
+
+    def restore(self, key: str, made: float, choices: Iterable[Override | WorkingHours]) -> None:
+        """Put back what a person chose (read from the database) where the record lacks it.
+
+        What the record already holds wins: it came from a command or the shared store,
+        both at least as new as the database. No listeners fire: the choice is not news.
+        """
+        rec = self._full(key, self._records.get(key))
+        e = rec.ensure_extras()
+        for choice in choices:
+            if isinstance(choice, Override):
+                if e.override is None:
+                    e.override, e.override_at = choice, made
+            elif e.hours is None:
+                e.hours = choice
+        if e.unused():
+            rec.extras = None
+        self._settle(key, rec, self.clock.now(), emit=False)
 
     def adopt(self, key: str, wire: bytes) -> None:
         """Take another process's record; no listeners fire (that process already told them)."""

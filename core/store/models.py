@@ -69,6 +69,16 @@ class Contact(Model):
     tz = fields.CharField(max_length=64, default="UTC")
     dm_channel = fields.CharField(max_length=64, null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
+    # What the person typed about their presence (`/away`, `/busy`, `/available`, `/hours`),
+    # kept here so a restart without a shared presence store does not forget it.
+    override = fields.CharField(max_length=16, null=True)  # an Availability value
+    override_until = fields.DatetimeField(null=True)  # None: until changed
+    override_note = fields.CharField(max_length=128, default="")
+    override_at = fields.DatetimeField(null=True)
+    hours_start = fields.IntField(null=True)  # minute of the day; None: no working hours
+    hours_end = fields.IntField(default=0)
+    hours_days = fields.CharField(max_length=7, default="")  # weekday digits, 0=Monday
+    hours_tz = fields.CharField(max_length=64, default="UTC")
     tenant_id: int
 
     class Meta:
