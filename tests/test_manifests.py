@@ -56,7 +56,7 @@ EVENT_SCOPES: dict[str, set[str]] = {
     "user_huddle_changed": {"users:read"},
 }
 
-CALL_RE = re.compile(r"\.call\(\s*\"([a-z]+\.[A-Za-z]+)\"")
+CALL_RE = re.compile(r"\._?call\(\s*(?:\w+,\s*)?\"([a-z]+\.[A-Za-z]+)\"")
 CLIENT_RE = re.compile(r"\bclient\.(auth|chat|conversations|users|dnd|views)_([A-Za-z]+)\(")
 
 
