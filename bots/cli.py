@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
+import signal
 import sys
 from importlib.metadata import PackageNotFoundError, version
 
-from core.config import ConfigError, Settings, load_settings
+from core.config import ConfigError, Settings, database_url_problem, load_settings
 
 SHELL_DATABASE = "sqlite://groupcast-shell.sqlite3"
 SLACK, DISCORD = "SLACK_BOT_TOKEN", "DISCORD_TOKEN"
@@ -102,6 +104,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = load_settings()
         if args.command == "shell":
+            if problem := database_url_problem(args.database):
+                raise ConfigError(f"--database: {problem}")
             settings = settings.model_copy(
                 update={"database_url": args.database, "redis_url": None}
             )
@@ -118,6 +122,19 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("groupcast: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        return quiet_broken_pipe()
+
+
+def quiet_broken_pipe() -> int:
+    """The reader went away (`| head`): stop quietly, as `cat` killed by SIGPIPE would.
+
+    128 + SIGPIPE (141) is what a shell reports for such a writer, so `set -o pipefail` sees
+    truncated output the same way for us as for any other Unix tool. Standard output now points
+    at /dev/null so the interpreter's final flush cannot raise again.
+    """
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    return 128 + signal.SIGPIPE
 
 
 def unconfigured(command: str, settings: Settings) -> str | None:
@@ -160,12 +177,21 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
 
 async def _doctor(url: str) -> int:
     """Print each violation in one line; exit 1 if there is any."""
-    from core.doctor import check
-    from core.store.db import close_db, open_db, reachable
+    from tortoise.exceptions import OperationalError
 
+    from core.doctor import check
+    from core.store.db import NO_SCHEMA, close_db, has_no_schema, open_db, reachable
+    from core.store.models import Request
+
+    if has_no_schema(url):  # opening it would create an empty file
+        raise ConfigError(NO_SCHEMA)
     try:
         with reachable():
             await open_db(url, migrate_first=False)
+            try:
+                await Request.exists()
+            except OperationalError:
+                raise ConfigError(NO_SCHEMA) from None
             problems = await check()
     finally:
         await close_db()

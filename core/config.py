@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
@@ -13,6 +14,32 @@ class ConfigError(Exception):
 
 
 DATABASE_SCHEMES = ("sqlite", "postgres", "postgresql", "asyncpg", "psycopg")
+
+
+def database_url_problem(url: str) -> str | None:
+    """Why this URL cannot be a database, checked before tortoise opens it (which may hang)."""
+    scheme = url.split("://", 1)[0].lower() if "://" in url else ""
+    if scheme not in DATABASE_SCHEMES:
+        return (
+            f"{url.split('://', 1)[0]!r} is not a database this app speaks: use "
+            "sqlite://FILE or postgres://USER:PASSWORD@HOST:5432/NAME"
+        )
+    path = sqlite_file(url)
+    if path is not None:
+        if path.is_dir():
+            return f"{path} is a directory, not a database file"
+        if not path.parent.is_dir():
+            return f"the directory {path.parent} does not exist"
+    return None
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The file a sqlite:// URL names (None for other schemes and in-memory databases)."""
+    scheme, _, rest = url.partition("://")
+    path = rest.split("?", 1)[0]
+    if scheme.lower() != "sqlite" or path in ("", ":memory:"):
+        return None
+    return Path(path).absolute()
 
 
 class Settings(BaseSettings):
@@ -60,12 +87,8 @@ class Settings(BaseSettings):
     @field_validator("database_url")
     @classmethod
     def _known_database(cls, url: str) -> str:
-        scheme = url.split("://", 1)[0].lower() if "://" in url else ""
-        if scheme not in DATABASE_SCHEMES:
-            raise ValueError(
-                f"{url.split('://', 1)[0]!r} is not a database this app speaks: use "
-                "sqlite://FILE or postgres://USER:PASSWORD@HOST:5432/NAME"
-            )
+        if problem := database_url_problem(url):
+            raise ValueError(problem)
         return url
 
     @field_validator("log_format", "log_level", mode="before")

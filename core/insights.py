@@ -13,6 +13,7 @@ from core.domain import OPEN_DELIVERY, DeliveryState, Role
 from core.ports import Message
 from core.store.models import Community, Contact, Delivery, Membership, Request, Resolution
 from core.texts import time as texts
+from core.texts.cancel import not_yours_to_read
 from core.texts.lists import names as listed
 from core.texts.reasons import ITS_YOU
 
@@ -213,10 +214,7 @@ async def why(who: Who, request_id: int | None) -> Message:
             community_id=request.community_id, contact_id=who.contact_id, role=Role.OWNER
         )
         if request is None or (request.requester_id != who.contact_id and not owner):
-            return Message.of(
-                f"Ask #{request_id} isn't yours to read: only its requester and the "
-                "community's owners can."
-            )
+            return not_yours_to_read(request_id)
     return Message.of(await _story(request, who.actor.tz or "UTC"))
 
 

@@ -41,7 +41,9 @@ def run_shell(tmp_path: Path, *extra: str) -> str:
     )
     # the script shows four refusals on purpose: a script with refused lines exits 1 and says so
     assert done.returncode == 1, done.stderr
-    assert done.stderr == "groupcast: 4 lines of the script failed\n", done.stderr
+    assert done.stderr == "groupcast: 4 lines of the script failed (lines 53, 54, 55, 56)\n", (
+        done.stderr
+    )
     return done.stdout
 
 

@@ -60,6 +60,18 @@ def test_version_names_the_package(tmp_path: Path) -> None:
             "cannot reach Discord at http://127.0.0.1:9",
         ),
         (["slack"], {"LOG_FORMAT": "xml"}, "LOG_FORMAT:"),
+        (
+            ["migrate"],
+            {"DATABASE_URL": "sqlite:///nonexistent/dir/x.db"},
+            "DATABASE_URL: the directory /nonexistent/dir does not exist",
+        ),
+        (
+            ["shell", "--database", "sqlite:///nonexistent/x.db"],
+            {},
+            "--database: the directory /nonexistent does not exist",
+        ),
+        (["shell", "--database", "bogus"], {}, "--database: 'bogus' is not a database"),
+        (["migrate"], {"DATABASE_URL": "sqlite:///"}, "DATABASE_URL: / is a directory"),
     ],
     ids=[
         "script",
@@ -70,6 +82,10 @@ def test_version_names_the_package(tmp_path: Path) -> None:
         "discord-token",
         "discord-down",
         "log",
+        "db-dir",
+        "shell-db-dir",
+        "shell-db-scheme",
+        "db-is-dir",
     ],
 )
 def test_bad_input_ends_in_one_line_and_exit_2(
@@ -84,10 +100,51 @@ def test_a_script_with_refused_lines_exits_1_and_counts_them(tmp_path: Path) -> 
     script = ":advance 9999999d\n:advance 10m\n/ask-avail frontend hi\n/community list\n"
     done = groupcast(tmp_path, "shell", "--script", "-", stdin=script)
     assert done.returncode == 1
-    assert one_line(done) == "groupcast: 2 lines of the script failed"
+    assert one_line(done) == "groupcast: 2 lines of the script failed (lines 1, 3)"
     assert "too far: the clock moves at most 90d" in done.stdout
     assert "(clock moved 10m" in done.stdout  # the session went on after the refusal
     assert "Did you mean /ask-available?" in done.stdout
+
+
+def test_why_and_cancel_of_an_ask_not_yours_count_as_failures(tmp_path: Path) -> None:
+    script = "/community list\n/ask-available why 99\n/ask-available cancel 99\n"
+    done = groupcast(tmp_path, "shell", "--script", "-", stdin=script)
+    assert done.returncode == 1
+    assert one_line(done) == "groupcast: 2 lines of the script failed (lines 2, 3)"
+    assert "Ask #99 isn't yours to read" in done.stdout
+
+
+def test_doctor_on_a_database_never_migrated_says_so_and_creates_nothing(tmp_path: Path) -> None:
+    done = groupcast(tmp_path, "doctor")
+    assert done.returncode == 2
+    expected = "groupcast: the database has no groupcast tables: run groupcast migrate"
+    assert one_line(done) == expected
+    assert list(tmp_path.iterdir()) == []
+    (tmp_path / "empty.sqlite3").touch()
+    done = groupcast(tmp_path, "doctor", DATABASE_URL="sqlite://empty.sqlite3")
+    assert done.returncode == 2
+    assert one_line(done) == expected
+
+
+def test_a_reader_that_goes_away_ends_the_shell_quietly(tmp_path: Path) -> None:
+    """`groupcast shell --script - | head -2`: no traceback, 141 as for any SIGPIPE'd writer."""
+    keep = {k: os.environ[k] for k in ("PATH", "HOME", "LANG") if k in os.environ}
+    shell = subprocess.Popen(
+        [sys.executable, "-m", "bots.cli", "shell", "--script", "-"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={**keep, "PYTHONPATH": str(ROOT)},
+        cwd=tmp_path,
+    )
+    assert shell.stdin is not None and shell.stdout is not None and shell.stderr is not None
+    shell.stdin.write(b"/community list\n:users\n" * 50)
+    shell.stdin.close()
+    shell.stdout.readline()
+    shell.stdout.close()  # the reader leaves after one line
+    assert shell.wait(timeout=60) == 141
+    with shell.stderr:
+        assert shell.stderr.read() == b""
 
 
 def test_the_shell_keeps_its_own_database_whatever_dotenv_says(tmp_path: Path) -> None:

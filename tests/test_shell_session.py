@@ -71,10 +71,15 @@ async def test_durations_are_understood_or_refused_never_swallowed(workspace: Wo
     assert "You're away until 11:00 UTC (lunch)." in t.reply()
     assert "You're busy until 10:30 UTC." in (await workspace.run("/busy 90m")).reply()
     t = await workspace.run("/away tomorrow")
-    assert "“tomorrow” is a time of day, and I take only how long" in t.reply()
+    assert "“tomorrow” is a time, not a duration: /away takes a duration such as 2h" in t.reply()
     assert "/hours 09:00-17:00" not in t.reply()
 
 
 async def test_hours_keep_the_days_as_written_and_any_case_of_zone(workspace: Workspace) -> None:
     t = await workspace.run("/hours 09:00-17:00 Sun-Thu europe/berlin")
     assert "Working hours set: 09:00–17:00 Sun-Thu (Europe/Berlin)." in t.reply()
+
+
+async def test_hours_to_midnight_read_as_24_00(workspace: Workspace) -> None:
+    t = await workspace.run("/hours 00:00-24:00 Mon-Sun")
+    assert "Working hours set: 00:00–24:00 Mon-Sun (UTC)." in t.reply()

@@ -79,15 +79,25 @@ async def run_shell(
 
 
 async def _script(session: ShellSession, script: TextIO, as_json: bool) -> int:
-    """Run every line; exit 1 (and say how many) when any line was refused."""
-    for raw in script:
+    """Run every line; exit 1 (and say which lines) when any line was refused."""
+    failed: list[int] = []
+    for number, raw in enumerate(script, start=1):
         if not as_json and raw.strip() and not raw.lstrip().startswith("#"):
             print(f"{session.user}> {raw.rstrip()}", flush=True)
-        if not await session.line(raw):
+        before = session.failures
+        going_on = await session.line(raw)
+        if session.failures > before:
+            failed.append(number)
+        if not going_on:
             break
-    if session.failures:
-        n = session.failures
-        print(f"groupcast: {n} line{'s' if n > 1 else ''} of the script failed", file=sys.stderr)
+    if failed:
+        n = len(failed)
+        where = ", ".join(map(str, failed))
+        print(
+            f"groupcast: {n} line{'s' if n > 1 else ''} of the script failed"
+            f" (line{'s' if n > 1 else ''} {where})",
+            file=sys.stderr,
+        )
         return 1
     return 0
 

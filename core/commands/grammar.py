@@ -38,6 +38,8 @@ from core.timewords import (
 
 FLAGS = ("--one", "--all", "--count", "--everyone")
 SMALL_NUMBER_RE = re.compile(r"[0-9]{1,3}")
+UNTIL = ("until", "till", "til")
+SIGNED_RE = re.compile(r"[-+−]\.?[0-9]")  # `-1h`, `+2h`: a duration with a sign, never a note
 CHOSEN = {"away": Availability.OFFLINE, "busy": Availability.BUSY}
 
 
@@ -90,11 +92,11 @@ def leading_duration(words: list[str], usage: str) -> tuple[float | None, list[s
         return seconds, rest[1:]
     if first in NOT_YET:
         raise CommandError(
-            f"“{clip(' '.join(rest[:2]))}” is a time of day, and I take only how long: "
-            "say 2h, 90m or 1.5h",
+            f"“{clip(' '.join(rest[: 2 if first in UNTIL else 1]))}” is a time, not a duration: "
+            f"{usage.split()[0]} takes a duration such as 2h or 90m",
             usage,
         )
-    if first[:1].isdigit() or rest is not words:
+    if first[:1].isdigit() or SIGNED_RE.match(first) or rest is not words:
         raise CommandError(
             f"“{clip(rest[0])}” is not a duration: say 30m, 1.5h, 2 hours or 3d", usage
         )

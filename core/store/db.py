@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -10,7 +11,7 @@ from tortoise import Tortoise, connections
 from tortoise.exceptions import DBConnectionError
 from tortoise.migrations.api import migrate as migrate_api
 
-from core.config import ConfigError
+from core.config import ConfigError, sqlite_file
 
 MODELS = "core.store.models"
 MIGRATIONS = "core.store.migrations"
@@ -46,8 +47,29 @@ def reachable() -> Iterator[None]:
         raise ConfigError(f"DATABASE_URL: cannot reach the database ({exc})") from None
 
 
+def sqlite_opens(url: str) -> None:
+    """Open a SQLite file with the standard library first: aiosqlite waits forever on one it cannot open."""
+    path = sqlite_file(url)
+    if path is None:
+        return
+    try:
+        sqlite3.connect(path, timeout=5).close()
+    except sqlite3.Error as exc:
+        raise ConfigError(f"DATABASE_URL: cannot open {path} ({exc})") from None
+
+
+NO_SCHEMA = "the database has no groupcast tables: run groupcast migrate"
+
+
+def has_no_schema(url: str) -> bool:
+    """A SQLite file not there yet: doctor says so rather than create an empty one."""
+    path = sqlite_file(url)
+    return path is not None and not path.exists()
+
+
 async def migrate(url: str) -> None:
     """Bring the schema up to date (idempotent)."""
+    sqlite_opens(url)
     with reachable():
         await migrate_api(config=tortoise_config(url))
     await Tortoise.close_connections()
@@ -57,6 +79,8 @@ async def open_db(url: str, *, migrate_first: bool = True) -> None:
     """Connect for the app's lifetime; the embedded default migrates itself."""
     if migrate_first:
         await migrate(url)
+    else:
+        sqlite_opens(url)
     await Tortoise.init(config=tortoise_config(url), _enable_global_fallback=True)
 
 

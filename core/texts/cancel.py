@@ -75,3 +75,11 @@ def cancel_kept_racing(rid: int) -> Message:
 def from_channel(link: str) -> str:
     """The line a private follow-up ends with when the ask was a mention in a channel."""
     return f"\nYour message: {link}"
+
+
+def not_yours_to_read(rid: int) -> Message:
+    """Said whether or not the ask exists, so that asking does not reveal which ones do."""
+    return Message(
+        (f"Ask #{rid} isn't yours to read: only its requester and the community's owners can.",),
+        failed=True,
+    )

@@ -29,6 +29,8 @@ def span(seconds: float) -> str:
 
 
 def hours_span(start_minute: int, end_minute: int) -> str:
-    """Working hours as `09:00-17:30` (an en dash), the same in a skip reason and in `/hours`' answer."""
-    s, e = start_minute, end_minute
+    """Working hours as `09:00-17:30` (an en dash), the same in a skip reason and in `/hours`' answer.
+
+    An end at midnight is kept as minute 0; it reads as the end of the day, 24:00."""
+    s, e = start_minute, end_minute or 1440
     return f"{s // 60:02d}:{s % 60:02d}–{e // 60:02d}:{e % 60:02d}"
