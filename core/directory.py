@@ -11,11 +11,18 @@ from typing import Any, overload
 from tortoise import connections
 
 from core import keys
+from core.commands.rules import did_you_mean
 from core.grouping import Member
 from core.ports import Actor
 from core.store.models import OPEN_DELIVERY, Community, Contact, Membership, Role, Tenant
 from core.store.queries import column_strs
 from core.strategies import Column, StrategyRules, strategy_for
+
+
+async def near_miss(tenant_id: int, handle: str) -> str:
+    """` Did you mean @frontend?` when a mistyped handle is close to one of the tenant's."""
+    known = await column_strs(Community.filter(tenant_id=tenant_id).limit(1000), "handle")
+    return did_you_mean(handle.removeprefix("@"), [str(h) for h in known], "@")
 
 
 @dataclass(frozen=True, slots=True)

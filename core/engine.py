@@ -29,12 +29,11 @@ from core.commands import (
     SetAvailability,
     SetHours,
     Why,
-    did_you_mean,
     parse,
     too_long,
 )
 from core.deliveries import DeliverySender
-from core.directory import Directory, Who
+from core.directory import Directory, Who, near_miss
 from core.domain import DeliveryState, RequestState
 from core.lifecycle import Event
 from core.notices import NoticeSender
@@ -44,7 +43,6 @@ from core.presence.signals import Activity, ClearHours, Override, Signal, Workin
 from core.resolver import Resolver
 from core.retention import Retention
 from core.store.models import Community, Delivery
-from core.store.queries import column_strs
 from core.subscriptions import Notifier
 from core.tasks import Tasks
 from core.tenancy import Ownership
@@ -328,10 +326,7 @@ class Engine:
     async def _community(self, who: Who, handle: str) -> Community:
         community = await self.directory.community(who.tenant_id, handle)
         if community is None:
-            known = await column_strs(
-                Community.filter(tenant_id=who.tenant_id).limit(1000), "handle"
-            )
-            hint = did_you_mean(handle, [str(h) for h in known], "@")
+            hint = await near_miss(who.tenant_id, handle)
             raise CommandError(asks.no_community(handle, hint), "/community list")
         return community
 

@@ -19,6 +19,8 @@ async def test_near_misses_are_named(workspace: Workspace) -> None:
     assert "Did you mean /community?" in (await workspace.run("/comunity list")).reply()
     assert "Did you mean @frontend?" in (await workspace.run("/ask-available frontnd hi")).reply()
     assert "Did you mean show?" in (await workspace.run("/community shwo frontend")).reply()
+    join = (await workspace.run("/community join frontnd", as_user="erin")).reply()
+    assert "there is no community @frontnd here. Did you mean @frontend?" in join, join
     assert "Did you mean :advance?" in (await workspace.run(":advnce 1m")).text()
 
 

@@ -27,7 +27,7 @@ from core.commands import (
     Subscribe,
     Unsubscribe,
 )
-from core.directory import Who
+from core.directory import Who, near_miss
 from core.ports import Message, Part, Place
 from core.presence.availability import Availability
 from core.store.models import Community, Membership, Role, Subscription
@@ -54,7 +54,8 @@ class CommunityAdmin:
             raise TypeError(f"not a community action: {cmd!r}")
         community = await self.directory.community(who.tenant_id, cmd.handle)
         if community is None:
-            raise CommandError(texts.no_such(cmd.handle), cmd.usage)
+            hint = await near_miss(who.tenant_id, cmd.handle)
+            raise CommandError(texts.no_such(cmd.handle, hint), cmd.usage)
         role = await self.directory.role(community.id, who.contact_id)
         return await self._on(who, community, role, cmd, place)
 

@@ -19,7 +19,7 @@ from core.commands import (
     Setting,
 )
 from core.commands.rules import MAX_STEPS
-from core.directory import Who
+from core.directory import Who, near_miss
 from core.live_views import LiveViews
 from core.ports import Message, Place
 from core.store.models import Community, Membership, Role
@@ -65,7 +65,8 @@ class CommunitySettings:
         if cmd.target.startswith("@") and not await Community.exists(
             tenant_id=c.tenant_id, handle=cmd.target[1:]
         ):
-            raise CommandError(texts.no_such(cmd.target), cmd.usage)
+            hint = await near_miss(c.tenant_id, cmd.target)
+            raise CommandError(texts.no_such(cmd.target, hint), cmd.usage)
         steps = list(c.escalation or [])
         if len(steps) >= MAX_STEPS:
             raise CommandError(texts.too_many_steps(c.handle, MAX_STEPS), cmd.usage)

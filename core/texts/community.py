@@ -174,8 +174,14 @@ def token_revoked(handle: str, *, had: bool) -> str:
 # -- refusals (each with the usage line that works, added by CommandError) ---------------
 
 
-def no_such(handle: str) -> str:
-    return f"there is no community {handle if handle.startswith('@') else '@' + handle} here"
+def no_such(handle: str, hint: str = "") -> str:
+    """`hint`: ` Did you mean @frontend?` for a near miss, else nothing."""
+    named = handle if handle.startswith("@") else "@" + handle
+    return (
+        f"there is no community {named} here.{hint}"
+        if hint
+        else f"there is no community {named} here"
+    )
 
 
 def exists(handle: str) -> str:
