@@ -15,6 +15,7 @@ from collections import defaultdict
 from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
+from core import owed
 from core.clock import to_datetime
 from core.directory import Who
 from core.domain import DeliveryState, NoticeKind, NoticeState, RequestState
@@ -114,7 +115,7 @@ def _owed(
 ) -> list[Notice]:
     """The DMs of withdrawn asks edited, those who had accepted told, the requester's reply."""
     note = texts.cancel_note(request.requester.display_name)
-    rows = [t.edit(request, d, d.message_ref, note, now) for d in withdrawn if d.message_ref]
+    rows = [owed.edit(request, d, d.message_ref, note, now) for d in withdrawn if d.message_ref]
     requester = Mention(request.requester.user_id, request.requester.display_name)
     for d in accepted:
         message = texts.cancelled_after_accept(requester, request.community.handle, request.text)

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
-from core import keys
+from core import keys, owed
 from core.clock import to_datetime
 from core.commands import MAX_MESSAGE, Ask
 from core.directory import Who
@@ -224,7 +224,7 @@ async def close(engine: Engine, rid: int) -> bool:
         for row in await t.withdraw(request, None, now):
             await row.save()
         told = alert_resolved(request.community.handle, request.text)
-        await t.tell(request, f"outcome:{rid}", told, now, outcome=True).save()
+        await owed.tell(request, f"outcome:{rid}", told, now, outcome=True).save()
     engine.kick()
     return True
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
-from core import escalation
+from core import escalation, owed
 from core.clock import Clock, to_datetime
 from core.directory import Who
 from core.domain import OPEN_DELIVERY, DeliveryState, Mode, NoticeKind, NoticeState, RequestState
@@ -227,7 +227,7 @@ class Transitions:
             note = CLOSED_NOTE[row.state]
             if request.state is RequestState.CANCELLED and row.state is DeliveryState.WITHDRAWN:
                 note = cancel_texts.cancel_note(request.requester.display_name)
-            await owe_once(self.edit(request, row, ref, note, now))
+            await owe_once(owed.edit(request, row, ref, note, now))
         return False
 
     # -- an event on a delivery -------------------------------------------------------
@@ -322,7 +322,7 @@ class Transitions:
         """The notices a transition owes: the target's DM edited, the requester told."""
         rows: list[Notice] = []
         if d.message_ref and new in CLOSED_NOTE:
-            rows.append(self.edit(request, d, d.message_ref, CLOSED_NOTE[new], now))
+            rows.append(owed.edit(request, d, d.message_ref, CLOSED_NOTE[new], now))
         person = Mention(d.target.user_id, d.target.display_name)
         if close is not None:
             rows += await self.withdraw(request, person, now)
@@ -341,7 +341,7 @@ class Transitions:
             message = texts.just(person, reason)
         if message is not None:
             key = f"outcome:{request.id}" if close else f"tell:{d.id}:{event.value}"
-            rows.append(self.tell(request, key, message, now, outcome=close is not None))
+            rows.append(owed.tell(request, key, message, now, outcome=close is not None))
         return rows
 
     async def withdraw(self, request: Request, taker: Mention | None, now: float) -> list[Notice]:
@@ -355,7 +355,7 @@ class Transitions:
             state=DeliveryState.WITHDRAWN, answered_at=to_datetime(now), claimed_by=None
         )
         note = texts.taken_by(taker.name if taker else None)
-        return [self.edit(request, r, r.message_ref, note, now) for r in rows if r.message_ref]
+        return [owed.edit(request, r, r.message_ref, note, now) for r in rows if r.message_ref]
 
     async def _wrap_up(self, request: Request, handle: str) -> Message:
         rows = await Delivery.filter(request_id=request.id).select_related("target")
@@ -365,43 +365,6 @@ class Transitions:
             if r.state in _DONE
         ]
         return texts.ran_its_course(handle, outcomes)
-
-    def tell(
-        self, request: Request, key: str, message: Message, now: float, *, outcome: bool
-    ) -> Notice:
-        """To the requester, privately: by DM, also when they asked with a mention in a channel,
-        where answers and timeouts are nobody else's business (the DM links back to it)."""
-        if request.origin_thread and request.origin_link:
-            message = Message(
-                (*message.parts, cancel_texts.from_channel(request.origin_link)), message.buttons
-            )
-        return notice(
-            key,
-            request.platform,
-            request.tenant_id,
-            NoticeKind.TELL,
-            request.requester.user_id,
-            message,
-            now,
-            request_id=request.id,
-            outcome=outcome,
-        )
-
-    def edit(self, request: Request, d: Delivery, ref: str, note: str, now: float) -> Notice:
-        """The target's DM rewritten without buttons: it needs no answer any more."""
-        requester = Mention(request.requester.user_id, request.requester.display_name)
-        message = texts.settled_dm(requester, request.community.handle, request.text, note)
-        return notice(
-            f"edit:{d.id}",
-            request.platform,
-            request.tenant_id,
-            NoticeKind.EDIT,
-            d.target.user_id,
-            message,
-            now,
-            request_id=request.id,
-            ref=ref,
-        )
 
 
 _DONE = {

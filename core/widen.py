@@ -7,6 +7,7 @@ import logging
 from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
+from core import owed
 from core.clock import Clock, to_datetime
 from core.domain import DeliveryState, Mode, RequestState
 from core.escalation import WIDE, EscalationStep, steps_of
@@ -104,7 +105,7 @@ class Escalations:
                 await t.record(request, scope, res.targets, now)
             message = _told(request, tried, res, tally, close)
             key = f"outcome:{rid}" if close else f"step:{rid}:{k}"
-            await t.tell(request, key, message, now, outcome=close).save()
+            await owed.tell(request, key, message, now, outcome=close).save()
             crash_point("escalate.before-commit")
         crash_point("escalate.after-commit")
         return True
