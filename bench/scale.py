@@ -36,7 +36,8 @@ from bench.scale_discord import p99
 from bench.scale_discord import run_sizes as discord_sizes
 from bench.seeding import reset_database, seed_communities
 from bench.wire import Tap
-from bots.slack.app import SlackBot, build_app
+from bots.slack.app import build_app
+from bots.slack.bot import SlackBot
 from bots.slack.installs import Sealer
 from bots.slack.intake import CommandIntake
 from bots.slack.main import make_client, web_app, wire

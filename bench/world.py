@@ -19,7 +19,8 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.request.async_request import AsyncBoltRequest
 
 from bench.outside import RemoteSlack
-from bots.slack.app import SlackBot, build_app
+from bots.slack.app import build_app
+from bots.slack.bot import SlackBot
 from bots.slack.intake import CommandIntake
 from bots.slack.main import CLIENT_TIMEOUT, make_client, make_pacer, web_app, wire
 from bots.slack.platform import SlackPlatform

@@ -16,7 +16,8 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 
-from bots.slack.app import SlackBot, build_app
+from bots.slack.app import build_app
+from bots.slack.bot import SlackBot
 from bots.slack.main import make_client, wire
 from bots.slack.pacing import Pacer
 from bots.slack.platform import SlackPlatform

@@ -17,7 +17,8 @@ from cryptography.fernet import Fernet
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.request.async_request import AsyncBoltRequest
 
-from bots.slack.app import SlackBot, build_app
+from bots.slack.app import build_app
+from bots.slack.bot import SlackBot
 from bots.slack.installs import Sealer
 from bots.slack.intake import CommandIntake
 from bots.slack.main import make_client, web_app, wire

@@ -34,7 +34,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.signature import SignatureVerifier
 
-from bots.slack.app import WORKED
+from bots.slack.bot import WORKED
 from bots.slack.workspaces import team_scope
 from core.ratelimit import Monotonic, Sleep
 

@@ -16,7 +16,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bots.api import app as api
 from bots.health import Health, serve
-from bots.slack.app import SlackBot, build_app
+from bots.slack.app import build_app
+from bots.slack.bot import SlackBot
 from bots.slack.intake import CommandIntake
 from bots.slack.oauth import add_install_routes, distribution
 from bots.slack.pacing import ConnectionRetry, PacedRetry, Pacer
