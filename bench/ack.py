@@ -34,7 +34,7 @@ from bench.world import (
     served,
     slack_world,
 )
-from core.directory import presence_key
+from core import keys
 from core.presence.signals import ONLINE, Native
 from core.store.models import Request
 from tests.standins import slack_payloads as sp
@@ -62,7 +62,7 @@ def fresh_presence(world: SlackWorld, members: int) -> None:
     """Every member seen online, as the background prober keeps a community fresh."""
     team = sp.DEFAULT_TEAM_ID
     for i in range(1, members + 1):
-        key = presence_key("slack", team, member_id(i))
+        key = keys.encode("slack", team, member_id(i))
         world.engine.observe(key, Native(ONLINE, ttl=3_600.0, source="users.getPresence"))
 
 
