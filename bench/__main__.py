@@ -20,7 +20,7 @@ BENCHES = (
     ("redis_presence", "Redis presence"),
     ("fanout", "Fan-out"),
     ("ack", "Acknowledgement and time to the first DM"),
-    ("scale", "Scale: many Slack workspaces"),
+    ("scale", "Scale: Slack workspaces and Discord guilds"),
 )
 
 NOT_YET: list[Row] = []
