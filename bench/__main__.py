@@ -87,6 +87,12 @@ LIMITS = """\
   or its private parser table, which we do not use. Memory per guild is ~3 KiB of discord.py
   objects plus its members' presence and tracking; the rest is the allocator holding memory
   after parsing guild data at start-up.
+- **Acknowledgement** (p99 over 100 ms in this run): on the intake's own branch the same
+  bench gave p99 10-19 ms; bisected over the merges, the ~110 ms that every ack of the burst
+  now waits arrived with the merge that persists `/away` and `/hours` on the contact row
+  (core/choices.py, migration 0011), not with the intake. Neither the read-back on start
+  nor the monitor's on-demand read explains it (both switched off: still ~110 ms); what
+  blocks the loop at the burst is the next thing to profile.
 """
 
 
