@@ -19,6 +19,7 @@ from bots.discord.priming import Priming
 from core import keys
 from core.commands import Command, CommandError, CommunityCommand, Subscribe
 from core.ports import Actor, Message, Place
+from core.presence.availability import Availability
 from core.presence.signals import DND, IDLE, OFFLINE, ONLINE
 
 with warnings.catch_warnings():
@@ -157,7 +158,15 @@ class GroupcastBot(discord.Client):
         guild = self.get_guild(int(tenant)) if tenant.isdigit() else None
         if guild is None or self._engine is None:
             return 0
-        unheard = self.priming.unheard(tenant, user_ids)
+        # Not heard from, or heard of only as a question still in flight (priming asked a
+        # moment ago): an ask must not resolve on presence that has not arrived yet.
+        heard = set(user_ids) - set(self.priming.unheard(tenant, user_ids))
+        known = self._engine.monitor.availability
+        unheard = [
+            u
+            for u in user_ids
+            if u not in heard or known(keys.encode(NAME, tenant, u)) is Availability.UNKNOWN
+        ]
         asked = len(user_ids) - len(unheard)
         for i in range(0, len(unheard), QUERY_BATCH):
             batch = [u for u in unheard[i : i + QUERY_BATCH] if u.isdigit()]
