@@ -4,7 +4,7 @@ rest of `core.commands.actions`."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import ClassVar
 
 from core.commands.rules import (
@@ -205,7 +205,7 @@ class SetCapacity(Setting):
 
 @dataclass(frozen=True, slots=True)
 class MakeOwner(Setting):
-    user: UserRef = UserRef()
+    user: UserRef = field(default_factory=UserRef)
 
 
 @dataclass(frozen=True, slots=True)
