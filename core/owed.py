@@ -11,7 +11,6 @@ from core.notices import notice
 from core.ports import Mention, Message
 from core.store.models import Delivery, Notice, Request
 from core.texts import asks as texts
-from core.texts import cancel as cancel_texts
 
 
 def tell(request: Request, key: str, message: Message, now: float, *, outcome: bool) -> Notice:
@@ -19,7 +18,7 @@ def tell(request: Request, key: str, message: Message, now: float, *, outcome: b
     where answers and timeouts are nobody else's business (the DM links back to it)."""
     if request.origin_thread and request.origin_link:
         message = Message(
-            (*message.parts, cancel_texts.from_channel(request.origin_link)), message.buttons
+            (*message.parts, texts.from_channel(request.origin_link)), message.buttons
         )
     return notice(
         key,

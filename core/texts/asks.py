@@ -137,3 +137,8 @@ def scope(target: str, handle: str) -> str:
     if target == "everyone":
         return f"everyone in @{handle}"
     return f"@{handle}"
+
+
+def from_channel(link: str) -> str:
+    """The line a private follow-up ends with when the ask was a mention in a channel."""
+    return f"\nYour message: {link}"

@@ -1,4 +1,4 @@
-"""Cancelling an ask (`core.cancel`) and the private follow-ups of a channel mention."""
+"""Cancelling an ask (`core.cancel`): the replies, the DM edits and the refusals."""
 
 from __future__ import annotations
 
@@ -70,11 +70,6 @@ def cancel_kept_racing(rid: int) -> Message:
     return Message(
         (f"Ask #{rid} kept changing while I tried to cancel it; try again.",), failed=True
     )
-
-
-def from_channel(link: str) -> str:
-    """The line a private follow-up ends with when the ask was a mention in a channel."""
-    return f"\nYour message: {link}"
 
 
 def not_yours_to_read(rid: int) -> Message:
